@@ -1,0 +1,739 @@
+//! [`CognitoVerifier`]: the generic verifier plus Cognito's rules (`token_use`, `aud` or
+//! `client_id`, groups, scopes).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+use crate::clock::Clock;
+use crate::cognito::claims::{AccessClaims, CognitoClaims, IdClaims, TokenUse};
+use crate::cognito::pool::UserPoolId;
+use crate::error::{BuildError, Error, excerpt};
+use crate::jwks::cache::KeyCacheConfig;
+use crate::jwks::fetch::JwksFetcher;
+use crate::jwt::claims::{ClaimsView, Registered, check_audience, invalid_type, required_str};
+use crate::jwt::parse::{DecodedToken, JsonValue};
+use crate::verifier::{CoreOptions, JwtVerifier, deserialize_claims};
+
+/// Verifies the ID and access tokens of one Cognito user pool.
+///
+/// On top of the generic checks (RS256 signature with the pool's key, `iss`, `exp`, `nbf`, `iat`)
+/// it checks `token_use`, then `aud` (ID tokens) or `client_id` (access tokens) against the
+/// configured app client ids, then the required groups and scopes.
+///
+/// Cheap to clone; clones share the key cache. `Send + Sync`.
+///
+/// ```no_run
+/// use cognito_jwt_verify::{AccessClaims, CognitoVerifier, TokenUse};
+///
+/// # async fn run(token: &str) -> Result<(), Box<dyn std::error::Error>> {
+/// let verifier = CognitoVerifier::builder("eu-west-1_AbCdEf123")
+///     .client_ids(["3u4p8example"])
+///     .token_use(TokenUse::Access)
+///     .build()?;
+/// let claims: AccessClaims = verifier.verify_access(token).await?;
+/// println!("{} may {:?}", claims.sub, claims.scope);
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct CognitoVerifier {
+    core: JwtVerifier,
+    rules: Arc<Rules>,
+}
+
+#[derive(Debug)]
+struct Rules {
+    pool: Option<UserPoolId>,
+    token_use: TokenUse,
+    /// `None`: any client id (explicit opt-out).
+    client_ids: Option<Box<[Box<str>]>>,
+    groups: Box<[Box<str>]>,
+    scopes: Box<[Box<str>]>,
+}
+
+/// The claims Cognito's rules read, plus the registered ones, in one pass.
+#[derive(Deserialize)]
+struct CognitoView<'a> {
+    #[serde(borrow)]
+    iss: Option<JsonValue<'a>>,
+    #[serde(borrow)]
+    exp: Option<JsonValue<'a>>,
+    #[serde(borrow)]
+    nbf: Option<JsonValue<'a>>,
+    #[serde(borrow)]
+    iat: Option<JsonValue<'a>>,
+    #[serde(borrow)]
+    aud: Option<JsonValue<'a>>,
+    #[serde(borrow)]
+    nonce: Option<JsonValue<'a>>,
+    #[serde(borrow)]
+    token_use: Option<JsonValue<'a>>,
+    #[serde(borrow)]
+    client_id: Option<JsonValue<'a>>,
+    #[serde(borrow)]
+    scope: Option<JsonValue<'a>>,
+    #[serde(borrow, rename = "cognito:groups")]
+    groups: Option<JsonValue<'a>>,
+}
+
+impl<'a> ClaimsView<'a> for CognitoView<'a> {
+    fn registered(&self) -> Registered<'_, 'a> {
+        Registered {
+            iss: self.iss.as_ref(),
+            exp: self.exp.as_ref(),
+            nbf: self.nbf.as_ref(),
+            iat: self.iat.as_ref(),
+            aud: self.aud.as_ref(),
+            nonce: self.nonce.as_ref(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Id,
+    Access,
+}
+
+impl Rules {
+    /// Cognito's rules, in order: token_use, then aud/client_id, then groups, then scopes.
+    fn check(&self, view: &CognitoView<'_>, requested: TokenUse) -> Result<Kind, Error> {
+        let found = required_str(view.token_use.as_ref(), "token_use")?;
+        if !(self.token_use.accepts(found) && requested.accepts(found)) {
+            let expected = if requested == TokenUse::Any {
+                self.token_use
+            } else {
+                requested
+            };
+            return Err(Error::WrongTokenUse {
+                expected: expected.expected(),
+                found: excerpt(found),
+            });
+        }
+        let kind = if found == "id" {
+            Kind::Id
+        } else {
+            Kind::Access
+        };
+
+        if let Some(client_ids) = &self.client_ids {
+            match kind {
+                Kind::Id => {
+                    let aud = view
+                        .aud
+                        .as_ref()
+                        .ok_or(Error::MissingClaim { claim: "aud" })?;
+                    check_audience(aud, client_ids)?;
+                }
+                Kind::Access => {
+                    let client_id = required_str(view.client_id.as_ref(), "client_id")?;
+                    if !client_ids.iter().any(|c| **c == *client_id) {
+                        return Err(Error::WrongClientId {
+                            found: excerpt(client_id),
+                        });
+                    }
+                }
+            }
+        }
+
+        if !self.groups.is_empty() {
+            match &view.groups {
+                None => return Err(Error::MissingGroup),
+                Some(JsonValue::StrArray(have)) => {
+                    if !have.iter().any(|g| self.groups.iter().any(|r| **r == **g)) {
+                        return Err(Error::MissingGroup);
+                    }
+                }
+                Some(other) => {
+                    return Err(invalid_type(other, "cognito:groups", "an array of strings"));
+                }
+            }
+        }
+
+        if !self.scopes.is_empty() {
+            match &view.scope {
+                None => return Err(Error::MissingScope),
+                Some(JsonValue::Str(have)) => {
+                    if !have
+                        .split_ascii_whitespace()
+                        .any(|s| self.scopes.iter().any(|r| **r == *s))
+                    {
+                        return Err(Error::MissingScope);
+                    }
+                }
+                Some(other) => return Err(invalid_type(other, "scope", "a string")),
+            }
+        }
+        Ok(kind)
+    }
+}
+
+impl CognitoVerifier {
+    /// Starts configuring a verifier for the user pool `user_pool_id` (`<region>_<id>`). The
+    /// issuer and JWKS URI are derived from it unless overridden.
+    pub fn builder(user_pool_id: impl Into<String>) -> CognitoVerifierBuilder {
+        CognitoVerifierBuilder {
+            pool_id: Some(user_pool_id.into()),
+            issuer: None,
+            jwks_uri: None,
+            client_ids: ClientIds::Unset,
+            token_use: None,
+            groups: Vec::new(),
+            scopes: Vec::new(),
+            core: CoreOptions::default(),
+        }
+    }
+
+    /// Starts configuring a verifier for a Cognito-compatible issuer that is not named by a user
+    /// pool id (an emulator with its own URLs): `iss` must be exactly `issuer`, keys come from
+    /// `jwks_uri`. Cognito's rules apply as with [`builder`](Self::builder).
+    ///
+    /// ```
+    /// use cognito_jwt_verify::{CognitoVerifier, TokenUse};
+    ///
+    /// let verifier = CognitoVerifier::builder_for_issuer(
+    ///     "http://localhost:9229/local_pool",
+    ///     "http://127.0.0.1:9229/local_pool/.well-known/jwks.json",
+    /// )
+    /// .allow_insecure_http()
+    /// .client_ids(["local-client"])
+    /// .token_use(TokenUse::Any)
+    /// .build()?;
+    /// assert!(verifier.user_pool_id().is_none());
+    /// # Ok::<(), cognito_jwt_verify::BuildError>(())
+    /// ```
+    pub fn builder_for_issuer(
+        issuer: impl Into<String>,
+        jwks_uri: impl Into<String>,
+    ) -> CognitoVerifierBuilder {
+        CognitoVerifierBuilder {
+            pool_id: None,
+            issuer: Some(issuer.into()),
+            jwks_uri: Some(jwks_uri.into()),
+            client_ids: ClientIds::Unset,
+            token_use: None,
+            groups: Vec::new(),
+            scopes: Vec::new(),
+            core: CoreOptions::default(),
+        }
+    }
+
+    /// Verifies an ID token.
+    ///
+    /// # Errors
+    /// An [`Error`] naming the first check that failed; [`Error::WrongTokenUse`] for an access
+    /// token or when the verifier was configured for access tokens only.
+    pub async fn verify_id(&self, token: &str) -> Result<IdClaims, Error> {
+        let decoded = self.core.verify_signature(token).await?;
+        self.finish(&decoded, TokenUse::Id, None)
+    }
+
+    /// Verifies an ID token from the hosted UI's authorization code flow and checks that its
+    /// `nonce` is `nonce` (the one sent in the authorization request).
+    ///
+    /// # Errors
+    /// As [`verify_id`](Self::verify_id), and [`Error::WrongNonce`] or
+    /// [`Error::MissingClaim`] when the nonce does not match or is absent.
+    pub async fn verify_id_with_nonce(&self, token: &str, nonce: &str) -> Result<IdClaims, Error> {
+        let decoded = self.core.verify_signature(token).await?;
+        self.finish(&decoded, TokenUse::Id, Some(nonce))
+    }
+
+    /// Verifies an access token.
+    ///
+    /// # Errors
+    /// An [`Error`] naming the first check that failed; [`Error::WrongTokenUse`] for an ID token
+    /// or when the verifier was configured for ID tokens only.
+    pub async fn verify_access(&self, token: &str) -> Result<AccessClaims, Error> {
+        let decoded = self.core.verify_signature(token).await?;
+        self.finish(&decoded, TokenUse::Access, None)
+    }
+
+    /// Verifies a token of the configured kind(s) and returns the claims of whichever kind it is.
+    ///
+    /// # Errors
+    /// An [`Error`] naming the first check that failed.
+    pub async fn verify_any(&self, token: &str) -> Result<CognitoClaims, Error> {
+        let decoded = self.core.verify_signature(token).await?;
+        self.finish_any(&decoded)
+    }
+
+    /// Verifies a token of the configured kind(s) and deserializes its claims into `T`.
+    ///
+    /// # Errors
+    /// An [`Error`] naming the first check that failed; [`Error::ClaimsType`] when the verified
+    /// claims do not fit `T`.
+    pub async fn verify<T: DeserializeOwned>(&self, token: &str) -> Result<T, Error> {
+        let decoded = self.core.verify_signature(token).await?;
+        self.finish(&decoded, TokenUse::Any, None)
+    }
+
+    /// [`verify_id`](Self::verify_id) with cached keys only, never doing I/O.
+    ///
+    /// # Errors
+    /// [`Error::KeyNotCached`] when the key is not cached; otherwise as `verify_id`.
+    pub fn verify_id_cached(&self, token: &str) -> Result<IdClaims, Error> {
+        let decoded = self.core.verify_signature_cached(token)?;
+        self.finish(&decoded, TokenUse::Id, None)
+    }
+
+    /// [`verify_access`](Self::verify_access) with cached keys only, never doing I/O.
+    ///
+    /// # Errors
+    /// [`Error::KeyNotCached`] when the key is not cached; otherwise as `verify_access`.
+    pub fn verify_access_cached(&self, token: &str) -> Result<AccessClaims, Error> {
+        let decoded = self.core.verify_signature_cached(token)?;
+        self.finish(&decoded, TokenUse::Access, None)
+    }
+
+    /// [`verify_any`](Self::verify_any) with cached keys only, never doing I/O.
+    ///
+    /// # Errors
+    /// [`Error::KeyNotCached`] when the key is not cached; otherwise as `verify_any`.
+    pub fn verify_any_cached(&self, token: &str) -> Result<CognitoClaims, Error> {
+        let decoded = self.core.verify_signature_cached(token)?;
+        self.finish_any(&decoded)
+    }
+
+    /// Fetches the pool's key set now, ignoring the refetch cooldown. Call it at startup.
+    ///
+    /// # Errors
+    /// [`Error::Jwks`] when the key set cannot be fetched or is invalid.
+    pub async fn hydrate(&self) -> Result<(), Error> {
+        self.core.hydrate().await
+    }
+
+    /// The cached JWKS document, if any (see [`JwtVerifier::cached_jwks`]).
+    pub fn cached_jwks(&self) -> Option<String> {
+        self.core.cached_jwks()
+    }
+
+    /// The user pool, unless the verifier was made by
+    /// [`builder_for_issuer`](Self::builder_for_issuer).
+    pub fn user_pool_id(&self) -> Option<&UserPoolId> {
+        self.rules.pool.as_ref()
+    }
+
+    /// The issuer whose tokens are accepted.
+    pub fn issuer(&self) -> &str {
+        self.core.issuer()
+    }
+
+    /// The URI keys are fetched from.
+    pub fn jwks_uri(&self) -> &str {
+        self.core.jwks_uri()
+    }
+
+    fn finish<T: DeserializeOwned>(
+        &self,
+        decoded: &DecodedToken<'_>,
+        requested: TokenUse,
+        nonce: Option<&str>,
+    ) -> Result<T, Error> {
+        let view: CognitoView<'_> = self.core.check_claims(decoded, nonce)?;
+        self.rules.check(&view, requested)?;
+        drop(view);
+        deserialize_claims(decoded.payload_json())
+    }
+
+    fn finish_any(&self, decoded: &DecodedToken<'_>) -> Result<CognitoClaims, Error> {
+        let view: CognitoView<'_> = self.core.check_claims(decoded, None)?;
+        let kind = self.rules.check(&view, TokenUse::Any)?;
+        drop(view);
+        Ok(match kind {
+            Kind::Id => CognitoClaims::Id(deserialize_claims(decoded.payload_json())?),
+            Kind::Access => CognitoClaims::Access(deserialize_claims(decoded.payload_json())?),
+        })
+    }
+}
+
+#[derive(Debug, Clone)]
+enum ClientIds {
+    Unset,
+    Any,
+    List(Vec<String>),
+}
+
+/// Configures a [`CognitoVerifier`]. Made by [`CognitoVerifier::builder`].
+///
+/// [`client_ids`](Self::client_ids) (or [`danger_accept_any_client_id`](Self::danger_accept_any_client_id))
+/// and [`token_use`](Self::token_use) are required: nothing that weakens a check is a default.
+#[derive(Debug)]
+pub struct CognitoVerifierBuilder {
+    pool_id: Option<String>,
+    issuer: Option<String>,
+    jwks_uri: Option<String>,
+    client_ids: ClientIds,
+    token_use: Option<TokenUse>,
+    groups: Vec<String>,
+    scopes: Vec<String>,
+    core: CoreOptions,
+}
+
+impl CognitoVerifierBuilder {
+    /// The app client ids whose tokens are accepted (`aud` of ID tokens, `client_id` of access
+    /// tokens). Required, unless [`danger_accept_any_client_id`](Self::danger_accept_any_client_id)
+    /// is called.
+    pub fn client_ids<I, S>(mut self, client_ids: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.client_ids = ClientIds::List(client_ids.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Accepts tokens issued to any app client of the pool. Only when every client of the pool
+    /// may call you.
+    pub fn danger_accept_any_client_id(mut self) -> Self {
+        self.client_ids = ClientIds::Any;
+        self
+    }
+
+    /// Which tokens are accepted: [`TokenUse::Id`], [`TokenUse::Access`] or [`TokenUse::Any`].
+    /// Required.
+    pub fn token_use(mut self, token_use: TokenUse) -> Self {
+        self.token_use = Some(token_use);
+        self
+    }
+
+    /// Requires the token's `cognito:groups` to contain at least one of `groups`.
+    pub fn required_groups<I, S>(mut self, groups: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.groups = groups.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Requires the token's `scope` to contain at least one of `scopes`. ID tokens carry no
+    /// scopes, so this effectively limits the verifier to access tokens.
+    pub fn required_scopes<I, S>(mut self, scopes: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.scopes = scopes.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Overrides the expected `iss` (default `https://cognito-idp.<region>.amazonaws.com/<pool>`).
+    pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
+        self.issuer = Some(issuer.into());
+        self
+    }
+
+    /// Overrides the JWKS URI (default `<issuer>/.well-known/jwks.json`, from the derived
+    /// issuer, not an overridden one). Local emulators serve keys at one host and put another in
+    /// `iss`: override both.
+    pub fn jwks_uri(mut self, jwks_uri: impl Into<String>) -> Self {
+        self.jwks_uri = Some(jwks_uri.into());
+        self
+    }
+
+    /// Tolerance for clock skew on `exp`, `nbf` and `iat`. Default 10 s; at most 600 s.
+    pub fn leeway(mut self, leeway: Duration) -> Self {
+        self.core.leeway = leeway;
+        self
+    }
+
+    /// The clock for every time decision. Default [`SystemClock`](crate::SystemClock).
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.core.clock = Arc::new(clock);
+        self
+    }
+
+    /// Allows a plain `http://` JWKS URI (local emulators, tests). Off by default.
+    pub fn allow_insecure_http(mut self) -> Self {
+        self.core.allow_http = true;
+        self
+    }
+
+    /// The longest token accepted, in bytes. Default 16 KiB.
+    pub fn max_token_len(mut self, bytes: usize) -> Self {
+        self.core.max_token_len = bytes;
+        self
+    }
+
+    /// How keys are cached and refreshed.
+    pub fn key_cache(mut self, config: KeyCacheConfig) -> Self {
+        self.core.cache = config;
+        self
+    }
+
+    /// Where key sets come from. Default: an [`HttpFetcher`](crate::HttpFetcher).
+    pub fn fetcher(mut self, fetcher: impl JwksFetcher) -> Self {
+        self.core.fetcher = Some(Arc::new(fetcher));
+        self
+    }
+
+    /// Preloads a JWKS document (for example one bundled with a Lambda function).
+    pub fn jwks(mut self, document: impl Into<String>) -> Self {
+        self.core.jwks_document = Some(document.into());
+        self
+    }
+
+    /// Builds the verifier.
+    ///
+    /// # Errors
+    /// [`BuildError`] for an invalid pool id, a missing client id or token use setting, an
+    /// invalid URI or setting, or an invalid preloaded key set.
+    pub fn build(self) -> Result<CognitoVerifier, BuildError> {
+        let pool: Option<UserPoolId> = self.pool_id.as_deref().map(str::parse).transpose()?;
+        let token_use = self.token_use.ok_or(BuildError::Missing(
+            "no token use: call token_use(TokenUse::Id | Access | Any)",
+        ))?;
+        let client_ids = match self.client_ids {
+            ClientIds::Unset => {
+                return Err(BuildError::Missing(
+                    "no client ids: call client_ids([...]) or danger_accept_any_client_id()",
+                ));
+            }
+            ClientIds::Any => None,
+            ClientIds::List(list) if list.is_empty() => {
+                return Err(BuildError::Missing(
+                    "client_ids([...]) was given an empty list",
+                ));
+            }
+            ClientIds::List(list) => Some(list.into_iter().map(Into::into).collect()),
+        };
+        let (issuer, jwks_uri) = match (&pool, self.issuer, self.jwks_uri) {
+            (_, Some(issuer), Some(jwks_uri)) => (issuer, jwks_uri),
+            (Some(pool), issuer, jwks_uri) => (
+                issuer.unwrap_or_else(|| pool.issuer()),
+                jwks_uri.unwrap_or_else(|| pool.jwks_uri()),
+            ),
+            (None, _, _) => return Err(BuildError::Missing("no user pool id, issuer or JWKS URI")),
+        };
+        // Cognito's rules check aud (ID tokens) themselves; access tokens have none.
+        let core = self.core.build(&issuer, &jwks_uri, None)?;
+        Ok(CognitoVerifier {
+            core,
+            rules: Arc::new(Rules {
+                pool,
+                token_use,
+                client_ids,
+                groups: self.groups.into_iter().map(Into::into).collect(),
+                scopes: self.scopes.into_iter().map(Into::into).collect(),
+            }),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ErrorKind;
+
+    fn rules(
+        token_use: TokenUse,
+        client_ids: Option<&[&str]>,
+        groups: &[&str],
+        scopes: &[&str],
+    ) -> Rules {
+        let boxed = |l: &[&str]| l.iter().map(|s| Box::<str>::from(*s)).collect();
+        Rules {
+            pool: None,
+            token_use,
+            client_ids: client_ids.map(boxed),
+            groups: boxed(groups),
+            scopes: boxed(scopes),
+        }
+    }
+
+    fn check(r: &Rules, json: &str, requested: TokenUse) -> Result<Kind, ErrorKind> {
+        let view: CognitoView<'_> = serde_json::from_str(json).unwrap();
+        r.check(&view, requested).map_err(|e| e.kind())
+    }
+
+    #[test]
+    fn token_use_must_match_config_and_request() {
+        let r = rules(TokenUse::Any, None, &[], &[]);
+        assert_eq!(
+            check(&r, r#"{"token_use":"id"}"#, TokenUse::Any),
+            Ok(Kind::Id)
+        );
+        assert_eq!(
+            check(&r, r#"{"token_use":"access"}"#, TokenUse::Access),
+            Ok(Kind::Access)
+        );
+        assert_eq!(
+            check(&r, r#"{"token_use":"id"}"#, TokenUse::Access),
+            Err(ErrorKind::WrongTokenUse)
+        );
+        assert_eq!(
+            check(&r, r#"{"token_use":"refresh"}"#, TokenUse::Any),
+            Err(ErrorKind::WrongTokenUse)
+        );
+        assert_eq!(
+            check(&r, r#"{"token_use":"ID"}"#, TokenUse::Any),
+            Err(ErrorKind::WrongTokenUse)
+        );
+        assert_eq!(check(&r, "{}", TokenUse::Any), Err(ErrorKind::MissingClaim));
+        assert_eq!(
+            check(&r, r#"{"token_use":["id"]}"#, TokenUse::Any),
+            Err(ErrorKind::InvalidClaim)
+        );
+        let id_only = rules(TokenUse::Id, None, &[], &[]);
+        assert_eq!(
+            check(&id_only, r#"{"token_use":"access"}"#, TokenUse::Access),
+            Err(ErrorKind::WrongTokenUse)
+        );
+    }
+
+    #[test]
+    fn client_id_is_aud_for_id_tokens_and_client_id_for_access_tokens() {
+        let r = rules(TokenUse::Any, Some(&["c1", "c2"]), &[], &[]);
+        assert_eq!(
+            check(&r, r#"{"token_use":"id","aud":"c2"}"#, TokenUse::Any),
+            Ok(Kind::Id)
+        );
+        assert_eq!(
+            check(&r, r#"{"token_use":"id","aud":"c3"}"#, TokenUse::Any),
+            Err(ErrorKind::WrongAudience)
+        );
+        assert_eq!(
+            check(&r, r#"{"token_use":"id","client_id":"c1"}"#, TokenUse::Any),
+            Err(ErrorKind::MissingClaim)
+        );
+        assert_eq!(
+            check(
+                &r,
+                r#"{"token_use":"access","client_id":"c1"}"#,
+                TokenUse::Any
+            ),
+            Ok(Kind::Access)
+        );
+        assert_eq!(
+            check(
+                &r,
+                r#"{"token_use":"access","client_id":"c3"}"#,
+                TokenUse::Any
+            ),
+            Err(ErrorKind::WrongClientId)
+        );
+        assert_eq!(
+            check(&r, r#"{"token_use":"access","aud":"c1"}"#, TokenUse::Any),
+            Err(ErrorKind::MissingClaim)
+        );
+        assert_eq!(
+            check(&r, r#"{"token_use":"access","client_id":1}"#, TokenUse::Any),
+            Err(ErrorKind::InvalidClaim)
+        );
+    }
+
+    #[test]
+    fn groups_and_scopes_are_any_of() {
+        let r = rules(TokenUse::Any, None, &["admins", "ops"], &[]);
+        assert_eq!(
+            check(
+                &r,
+                r#"{"token_use":"id","cognito:groups":["users","ops"]}"#,
+                TokenUse::Any
+            ),
+            Ok(Kind::Id)
+        );
+        assert_eq!(
+            check(
+                &r,
+                r#"{"token_use":"id","cognito:groups":["users"]}"#,
+                TokenUse::Any
+            ),
+            Err(ErrorKind::MissingGroup)
+        );
+        assert_eq!(
+            check(&r, r#"{"token_use":"id"}"#, TokenUse::Any),
+            Err(ErrorKind::MissingGroup)
+        );
+        assert_eq!(
+            check(
+                &r,
+                r#"{"token_use":"id","cognito:groups":"admins"}"#,
+                TokenUse::Any
+            ),
+            Err(ErrorKind::InvalidClaim)
+        );
+        let r = rules(TokenUse::Any, None, &[], &["orders/read"]);
+        assert_eq!(
+            check(
+                &r,
+                r#"{"token_use":"access","scope":"a orders/read"}"#,
+                TokenUse::Any
+            ),
+            Ok(Kind::Access)
+        );
+        assert_eq!(
+            check(
+                &r,
+                r#"{"token_use":"access","scope":"orders/readx"}"#,
+                TokenUse::Any
+            ),
+            Err(ErrorKind::MissingScope)
+        );
+        assert_eq!(
+            check(&r, r#"{"token_use":"id"}"#, TokenUse::Any),
+            Err(ErrorKind::MissingScope)
+        );
+        assert_eq!(
+            check(
+                &r,
+                r#"{"token_use":"access","scope":["orders/read"]}"#,
+                TokenUse::Any
+            ),
+            Err(ErrorKind::InvalidClaim)
+        );
+    }
+
+    #[test]
+    fn builder_requires_explicit_choices() {
+        let b = || CognitoVerifier::builder("eu-west-1_AbC123");
+        assert!(matches!(
+            b().client_ids(["c"]).build(),
+            Err(BuildError::Missing(_))
+        ));
+        assert!(matches!(
+            b().token_use(TokenUse::Id).build(),
+            Err(BuildError::Missing(_))
+        ));
+        assert!(matches!(
+            b().token_use(TokenUse::Id)
+                .client_ids(Vec::<String>::new())
+                .build(),
+            Err(BuildError::Missing(_))
+        ));
+        assert!(matches!(
+            CognitoVerifier::builder("nope")
+                .token_use(TokenUse::Id)
+                .client_ids(["c"])
+                .build(),
+            Err(BuildError::InvalidUserPoolId(_))
+        ));
+        let v = b()
+            .token_use(TokenUse::Id)
+            .danger_accept_any_client_id()
+            .build()
+            .unwrap();
+        assert_eq!(
+            v.issuer(),
+            "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123"
+        );
+        assert_eq!(
+            v.jwks_uri(),
+            format!("{}/.well-known/jwks.json", v.issuer())
+        );
+        assert_eq!(v.user_pool_id().unwrap().region(), "eu-west-1");
+        let v = b()
+            .token_use(TokenUse::Any)
+            .client_ids(["c"])
+            .issuer("http://localhost:9229/eu-west-1_AbC123")
+            .jwks_uri("http://127.0.0.1:9229/eu-west-1_AbC123/.well-known/jwks.json")
+            .allow_insecure_http()
+            .build()
+            .unwrap();
+        assert_eq!(v.issuer(), "http://localhost:9229/eu-west-1_AbC123");
+        assert!(v.jwks_uri().starts_with("http://127.0.0.1"));
+    }
+}

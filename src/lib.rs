@@ -1,0 +1,116 @@
+//! Verify Amazon Cognito ID and access tokens, fast and without skipping a check.
+//!
+//! A [`CognitoVerifier`] fetches the user pool's JWKS once, caches the keys ready for RSA, and
+//! checks every token the way the AWS documentation says to: RS256 signature with the pool's key,
+//! `iss`, `exp`/`nbf`/`iat` with a small leeway, `token_use`, and the app client id in `aud` (ID
+//! tokens) or `client_id` (access tokens), plus optional groups and scopes. It returns typed
+//! [`IdClaims`] / [`AccessClaims`] or an [`Error`] with a stable kind name.
+//!
+//! Underneath, a generic [`JwtVerifier`] takes any issuer and JWKS URI, so the same code serves
+//! local emulators and other OIDC issuers.
+//!
+//! # Quick start
+//!
+//! ```no_run
+//! use cognito_jwt_verify::{CognitoVerifier, TokenUse};
+//!
+//! # async fn run(token: &str) -> Result<(), Box<dyn std::error::Error>> {
+//! // Build once (at startup), clone freely: clones share the key cache.
+//! let verifier = CognitoVerifier::builder("eu-west-1_AbCdEf123") // region taken from the pool id
+//!     .client_ids(["3u4p8example"])                               // or danger_accept_any_client_id()
+//!     .token_use(TokenUse::Access)                                // Id, Access or Any: required
+//!     .build()?;
+//! verifier.hydrate().await?; // optional: fetch the keys now rather than on the first request
+//!
+//! match verifier.verify_access(token).await {
+//!     Ok(claims) => println!("hello {}", claims.username.unwrap_or_default()),
+//!     Err(e) if e.is_key_unavailable() => println!("503: {e}"), // keys could not be fetched
+//!     Err(e) => println!("401 {}: {e}", e.kind()),              // the token is bad
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! # What a verification does, in order
+//!
+//! 1. **Token text** (no crypto, no I/O): at most [`DEFAULT_MAX_TOKEN_LEN`] bytes (configurable),
+//!    exactly three segments of strict unpadded base64url (canonical trailing bits, no `=`, no
+//!    `+`/`/`). Five segments are recognised as an encrypted token (Cognito's refresh tokens) and
+//!    refused as such.
+//! 2. **Header**: a JSON object; `alg` must be exactly `RS256`; `kid` must be a string of at most
+//!    [`MAX_KID_LEN`] bytes; `crit` is refused; duplicate `alg`/`kid` are refused. `jku`, `x5u`,
+//!    `jwk` and `x5c` are never read.
+//! 3. **Key**: looked up by `kid` in the issuer's key set (see [`KeyCacheConfig`] for fetching,
+//!    refresh and storm protection). Only RSA keys with `use` `sig` (or none), `alg` `RS256` (or
+//!    none) and a 2048–8192-bit modulus are usable; a token naming another key gets
+//!    `unusable_key` or `weak_key`.
+//! 4. **Signature**: RSASSA-PKCS1-v1_5 with SHA-256 via aws-lc-rs, with a public key parsed once
+//!    when the key set is loaded.
+//! 5. **Claims**, parsed only now that the signature holds: `iss` byte for byte; `exp` required;
+//!    `nbf` and `iat` honoured when present, all with the leeway (default [`DEFAULT_LEEWAY`]);
+//!    NumericDates must be JSON numbers. Cognito's rules: `token_use` is `id` or `access` and what
+//!    the caller asked for; `aud` (ID) or `client_id` (access) is a configured client id;
+//!    `cognito:groups` and `scope` contain a required one (when configured); `nonce` when asked.
+//! 6. **Typed result**: [`IdClaims`], [`AccessClaims`], or any `T: DeserializeOwned`.
+//!
+//! # Security model
+//!
+//! - **Fail closed.** Every path that cannot prove a token genuine returns an [`Error`]. Bad input
+//!   never panics: the library forbids `unsafe`, and CI denies `unwrap`, `expect`, `panic!` and
+//!   unchecked indexing outside tests.
+//! - **Nothing weakening is a default.** Client ids and token use must be set; skipping the client
+//!   check takes a call named `danger_accept_any_client_id`. Plain `http` key URLs need
+//!   `allow_insecure_http`.
+//! - **The header chooses nothing but the key id.** The algorithm is pinned to RS256 whatever the
+//!   header says, so `alg: none` and HS256-signed-with-the-public-key tokens fail; keys come only
+//!   from the configured JWKS URI, never from `jku`/`x5u`/`jwk`/`x5c`.
+//! - **Claims are read after the signature.** The JSON parser never sees unauthenticated claims.
+//!   Duplicate checked claims (`exp`, `iss`, `aud`, `token_use`, …) are refused, so no two parsers
+//!   can disagree about them.
+//! - **Bounded work.** Token length, key id length, JSON nesting (serde_json's limit of 128), JWKS
+//!   body size ([`DEFAULT_MAX_JWKS_BYTES`]), key count ([`DEFAULT_MAX_KEYS`]), key size
+//!   ([`MAX_RSA_BITS`]) and fetch time ([`DEFAULT_CONNECT_TIMEOUT`], [`DEFAULT_REQUEST_TIMEOUT`])
+//!   are all capped.
+//! - **No fetch storms.** An unknown `kid` triggers at most one fetch at a time; after a fetch that
+//!   failed or lacked the `kid`, unknown kids fail at once for a cooldown.
+//! - **No secrets in errors.** Errors never hold the token, its signature or key material; values
+//!   copied from a token are cut to [`EXCERPT_MAX`] characters.
+//! - **Not done:** refresh tokens (encrypted, readable only by Cognito) cannot be verified;
+//!   revocation (`GlobalSignOut`, `RevokeToken`) is not checked, as it needs a call to Cognito.
+//!
+//! # Crate features
+//!
+//! - `test-kit` (off): [`testkit::TestIssuer`], a local Cognito-shaped issuer for your tests. It
+//!   generates RSA keys, serves their JWKS on 127.0.0.1 and mints tokens.
+
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod clock;
+mod cognito;
+mod error;
+mod jwks;
+mod jwt;
+mod verifier;
+
+pub use crate::clock::{Clock, ManualClock, SystemClock};
+pub use crate::cognito::claims::{AccessClaims, CognitoClaims, IdClaims, Scopes, TokenUse};
+pub use crate::cognito::pool::UserPoolId;
+pub use crate::cognito::verifier::{CognitoVerifier, CognitoVerifierBuilder};
+pub use crate::error::{BuildError, EXCERPT_MAX, Error, ErrorKind, JwksError};
+pub use crate::jwks::cache::KeyCacheConfig;
+pub use crate::jwks::fetch::{
+    BoxFuture, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_JWKS_BYTES, DEFAULT_REQUEST_TIMEOUT,
+    FetchedJwks, HttpFetcher, HttpFetcherBuilder, JwksFetcher,
+};
+pub use crate::jwks::key::DEFAULT_MAX_KEYS;
+pub use crate::jwt::parse::{DEFAULT_MAX_TOKEN_LEN, MAX_KID_LEN};
+pub use crate::jwt::signature::{MAX_RSA_BITS, MIN_RSA_BITS};
+pub use crate::verifier::{DEFAULT_LEEWAY, JwtVerifier, JwtVerifierBuilder, MAX_LEEWAY};
+
+#[cfg(feature = "test-kit")]
+#[cfg_attr(docsrs, doc(cfg(feature = "test-kit")))]
+pub mod testkit;
+
+// The README's Rust examples are compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

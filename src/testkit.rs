@@ -1,0 +1,440 @@
+//! A local Cognito-shaped issuer for tests (feature `test-kit`).
+//!
+//! [`TestIssuer`] generates RSA-2048 keys, serves their JWKS on `127.0.0.1` over plain HTTP, mints
+//! ID and access tokens shaped like Cognito's, rotates keys on demand, and hands back a verifier
+//! builder already pointed at itself. Nothing here talks to AWS.
+//!
+//! ```
+//! use cognito_jwt_verify::testkit::TestIssuer;
+//! use cognito_jwt_verify::{ErrorKind, TokenUse};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let issuer = TestIssuer::start().await?;
+//! let verifier = issuer.verifier_builder("my-client").token_use(TokenUse::Any).build()?;
+//!
+//! let token = issuer.access_token("my-client").groups(["admins"]).sign();
+//! let claims = verifier.verify_access(&token).await?;
+//! assert!(claims.in_group("admins"));
+//!
+//! let expired = issuer.id_token("my-client").expired().sign();
+//! let err = verifier.verify_id(&expired).await.unwrap_err();
+//! assert_eq!(err.kind(), ErrorKind::Expired);
+//! # Ok(()) }
+//! ```
+//!
+//! Never use it outside tests: its keys live in memory and its JWKS is served without TLS.
+
+use std::fmt;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::rsa::{KeyPair, KeySize};
+use aws_lc_rs::signature::{self, KeyPair as _};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::{Map, Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinHandle;
+
+use crate::clock::{Clock, SystemClock};
+use crate::cognito::pool::UserPoolId;
+use crate::cognito::verifier::{CognitoVerifier, CognitoVerifierBuilder};
+
+/// The pool id a [`TestIssuer`] uses unless told otherwise.
+pub const DEFAULT_TEST_POOL: &str = "eu-west-1_TestPool1";
+
+/// A signing key of the test issuer.
+struct TestKey {
+    kid: String,
+    pair: KeyPair,
+    jwk: Value,
+}
+
+impl TestKey {
+    fn generate(kid: String) -> Result<Self, io::Error> {
+        let pair = KeyPair::generate(KeySize::Rsa2048)
+            .map_err(|_| io::Error::other("RSA key generation failed"))?;
+        let public = pair.public_key();
+        let jwk = json!({
+            "alg": "RS256",
+            "e": URL_SAFE_NO_PAD.encode(public.exponent().big_endian_without_leading_zero()),
+            "kid": kid,
+            "kty": "RSA",
+            "n": URL_SAFE_NO_PAD.encode(public.modulus().big_endian_without_leading_zero()),
+            "use": "sig",
+        });
+        Ok(Self { kid, pair, jwk })
+    }
+}
+
+struct State {
+    /// Published keys; the last one signs.
+    keys: Mutex<Vec<TestKey>>,
+    jwks_requests: AtomicUsize,
+    next_kid: AtomicUsize,
+}
+
+impl State {
+    fn keys(&self) -> std::sync::MutexGuard<'_, Vec<TestKey>> {
+        self.keys.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn jwks_json(&self) -> String {
+        let keys: Vec<Value> = self.keys().iter().map(|k| k.jwk.clone()).collect();
+        json!({ "keys": keys }).to_string()
+    }
+}
+
+/// A local issuer: RSA keys, a JWKS served on `127.0.0.1`, and a token minter.
+///
+/// Its tokens carry the real Cognito issuer of its pool
+/// (`https://cognito-idp.<region>.amazonaws.com/<pool>`) while its JWKS is at
+/// `http://127.0.0.1:<port>/<pool>/.well-known/jwks.json`, like Cognito emulators. The server
+/// stops when the issuer is dropped.
+pub struct TestIssuer {
+    pool: UserPoolId,
+    issuer: String,
+    addr: SocketAddr,
+    state: Arc<State>,
+    server: JoinHandle<()>,
+    clock: Arc<dyn Clock>,
+}
+
+impl fmt::Debug for TestIssuer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TestIssuer")
+            .field("issuer", &self.issuer)
+            .field("jwks_uri", &self.jwks_uri())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for TestIssuer {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+impl TestIssuer {
+    /// Starts an issuer for [`DEFAULT_TEST_POOL`] with one key, on a free loopback port.
+    ///
+    /// # Errors
+    /// When no loopback port can be bound or key generation fails.
+    pub async fn start() -> io::Result<Self> {
+        Self::start_for_pool(DEFAULT_TEST_POOL, SystemClock).await
+    }
+
+    /// Starts an issuer for `pool_id` whose tokens are dated by `clock` (share a
+    /// [`ManualClock`](crate::ManualClock) with the verifier to test expiry without sleeping).
+    ///
+    /// # Errors
+    /// When `pool_id` is not a valid pool id, no loopback port can be bound, or key generation
+    /// fails.
+    pub async fn start_for_pool(pool_id: &str, clock: impl Clock) -> io::Result<Self> {
+        let pool: UserPoolId = pool_id
+            .parse()
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+        let state = Arc::new(State {
+            keys: Mutex::new(vec![TestKey::generate("test-key-1".into())?]),
+            jwks_requests: AtomicUsize::new(0),
+            next_kid: AtomicUsize::new(2),
+        });
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let path = format!("/{pool}/.well-known/jwks.json");
+        let server = tokio::spawn(serve(listener, path, Arc::clone(&state)));
+        Ok(Self {
+            issuer: pool.issuer(),
+            pool,
+            addr,
+            state,
+            server,
+            clock: Arc::new(clock),
+        })
+    }
+
+    /// The `iss` of this issuer's tokens.
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    /// The user pool id.
+    pub fn pool_id(&self) -> &UserPoolId {
+        &self.pool
+    }
+
+    /// Where the JWKS is served.
+    pub fn jwks_uri(&self) -> String {
+        format!("http://{}/{}/.well-known/jwks.json", self.addr, self.pool)
+    }
+
+    /// The JWKS document currently served.
+    pub fn jwks_json(&self) -> String {
+        self.state.jwks_json()
+    }
+
+    /// How many times the JWKS was requested.
+    pub fn jwks_requests(&self) -> usize {
+        self.state.jwks_requests.load(Ordering::SeqCst)
+    }
+
+    /// The kid of the key that signs new tokens.
+    pub fn current_kid(&self) -> String {
+        self.state
+            .keys()
+            .last()
+            .map(|k| k.kid.clone())
+            .unwrap_or_default()
+    }
+
+    /// Generates a new key, publishes it beside the old ones and signs with it from now on.
+    /// Returns its kid.
+    ///
+    /// # Errors
+    /// When key generation fails.
+    pub fn rotate_keys(&self) -> io::Result<String> {
+        let n = self.state.next_kid.fetch_add(1, Ordering::SeqCst);
+        let key = TestKey::generate(format!("test-key-{n}"))?;
+        let kid = key.kid.clone();
+        self.state.keys().push(key);
+        Ok(kid)
+    }
+
+    /// Stops publishing every key but the current one (the end of a rotation).
+    pub fn retire_old_keys(&self) {
+        let mut keys = self.state.keys();
+        let keep = keys.len().saturating_sub(1);
+        keys.drain(..keep);
+    }
+
+    /// A verifier builder pointed at this issuer (issuer, JWKS URI, plain http allowed) that
+    /// accepts `client_id`. Set the token use (and anything else) and build.
+    pub fn verifier_builder(&self, client_id: &str) -> CognitoVerifierBuilder {
+        CognitoVerifier::builder(self.pool.as_str())
+            .issuer(self.issuer.clone())
+            .jwks_uri(self.jwks_uri())
+            .allow_insecure_http()
+            .client_ids([client_id])
+    }
+
+    /// Starts an ID token for `client_id` with Cognito's usual claims.
+    pub fn id_token(&self, client_id: &str) -> TokenBuilder<'_> {
+        let now = self.now();
+        let mut claims = self.common_claims(now);
+        claims.insert("aud".into(), json!(client_id));
+        claims.insert("token_use".into(), json!("id"));
+        claims.insert("cognito:username".into(), json!("alice"));
+        claims.insert("email".into(), json!("alice@example.com"));
+        claims.insert("email_verified".into(), json!(true));
+        TokenBuilder::new(self, claims)
+    }
+
+    /// Starts an access token for `client_id` with Cognito's usual claims.
+    pub fn access_token(&self, client_id: &str) -> TokenBuilder<'_> {
+        let now = self.now();
+        let mut claims = self.common_claims(now);
+        claims.insert("client_id".into(), json!(client_id));
+        claims.insert("token_use".into(), json!("access"));
+        claims.insert("username".into(), json!("alice"));
+        claims.insert("scope".into(), json!("aws.cognito.signin.user.admin"));
+        claims.insert("version".into(), json!(2));
+        TokenBuilder::new(self, claims)
+    }
+
+    /// Signs `header` and `payload` exactly as given (JSON text, not re-encoded) with the current
+    /// key: for tests of hostile or odd tokens. The header is used verbatim, so it should name
+    /// `alg` and `kid` itself.
+    pub fn sign_raw(&self, header: &str, payload: &str) -> String {
+        let signing_input = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(header),
+            URL_SAFE_NO_PAD.encode(payload)
+        );
+        let keys = self.state.keys();
+        let Some(key) = keys.last() else {
+            return signing_input;
+        };
+        let mut sig = vec![0; key.pair.public_modulus_len()];
+        // Signing with a freshly generated key and the system RNG does not fail in practice; if
+        // it did, the zero signature would be rejected by any verifier, which is fail-closed.
+        let _ = key.pair.sign(
+            &signature::RSA_PKCS1_SHA256,
+            &SystemRandom::new(),
+            signing_input.as_bytes(),
+            &mut sig,
+        );
+        format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(sig))
+    }
+
+    fn now(&self) -> i64 {
+        i64::try_from(self.clock.now().as_secs()).unwrap_or(i64::MAX)
+    }
+
+    fn common_claims(&self, now: i64) -> Map<String, Value> {
+        let n = self.state.next_kid.fetch_add(1, Ordering::SeqCst);
+        let mut claims = Map::new();
+        claims.insert("sub".into(), json!("a1b2c3d4-0000-4000-8000-000000000001"));
+        claims.insert("iss".into(), json!(self.issuer));
+        claims.insert("auth_time".into(), json!(now));
+        claims.insert("iat".into(), json!(now));
+        claims.insert("exp".into(), json!(now + 3600));
+        claims.insert("origin_jti".into(), json!(format!("origin-{n}")));
+        claims.insert("event_id".into(), json!(format!("event-{n}")));
+        claims.insert("jti".into(), json!(format!("jti-{n}")));
+        claims
+    }
+}
+
+/// Builds one token. Made by [`TestIssuer::id_token`] and [`TestIssuer::access_token`].
+#[derive(Debug)]
+pub struct TokenBuilder<'i> {
+    issuer: &'i TestIssuer,
+    header: Map<String, Value>,
+    claims: Map<String, Value>,
+}
+
+impl<'i> TokenBuilder<'i> {
+    fn new(issuer: &'i TestIssuer, claims: Map<String, Value>) -> Self {
+        let mut header = Map::new();
+        header.insert("kid".into(), json!(issuer.current_kid()));
+        header.insert("alg".into(), json!("RS256"));
+        Self {
+            issuer,
+            header,
+            claims,
+        }
+    }
+
+    /// Sets (or replaces) a claim.
+    pub fn claim(mut self, name: &str, value: impl Into<Value>) -> Self {
+        self.claims.insert(name.into(), value.into());
+        self
+    }
+
+    /// Removes a claim.
+    pub fn without_claim(mut self, name: &str) -> Self {
+        self.claims.remove(name);
+        self
+    }
+
+    /// Sets (or replaces) a header parameter. The signature is still made with RS256.
+    pub fn header(mut self, name: &str, value: impl Into<Value>) -> Self {
+        self.header.insert(name.into(), value.into());
+        self
+    }
+
+    /// Sets `sub`.
+    pub fn subject(self, sub: &str) -> Self {
+        self.claim("sub", sub)
+    }
+
+    /// Sets the user name (`cognito:username` in ID tokens, `username` in access tokens).
+    pub fn username(self, username: &str) -> Self {
+        let name = if self.claims.contains_key("client_id") {
+            "username"
+        } else {
+            "cognito:username"
+        };
+        self.claim(name, username)
+    }
+
+    /// Sets `cognito:groups`.
+    pub fn groups<I: IntoIterator<Item = S>, S: Into<String>>(self, groups: I) -> Self {
+        let groups: Vec<String> = groups.into_iter().map(Into::into).collect();
+        self.claim("cognito:groups", groups)
+    }
+
+    /// Sets `scope` (space-separated).
+    pub fn scopes<I: IntoIterator<Item = S>, S: Into<String>>(self, scopes: I) -> Self {
+        let scopes: Vec<String> = scopes.into_iter().map(Into::into).collect();
+        self.claim("scope", scopes.join(" "))
+    }
+
+    /// Sets `exp` to `iat + lifetime`.
+    pub fn expires_in(self, lifetime: Duration) -> Self {
+        let iat = self.claims.get("iat").and_then(Value::as_i64).unwrap_or(0);
+        let secs = i64::try_from(lifetime.as_secs()).unwrap_or(i64::MAX);
+        self.claim("exp", iat.saturating_add(secs))
+    }
+
+    /// Makes the token expired an hour ago.
+    pub fn expired(self) -> Self {
+        let now = self.issuer.now();
+        self.claim("iat", now - 7200)
+            .claim("auth_time", now - 7200)
+            .claim("exp", now - 3600)
+    }
+
+    /// Makes the token valid only from an hour from now (`nbf`).
+    pub fn not_yet_valid(self) -> Self {
+        let now = self.issuer.now();
+        self.claim("nbf", now + 3600)
+    }
+
+    /// Addresses the token to another app client (`aud` or `client_id`).
+    pub fn wrong_audience(self) -> Self {
+        let name = if self.claims.contains_key("client_id") {
+            "client_id"
+        } else {
+            "aud"
+        };
+        self.claim(name, "some-other-client")
+    }
+
+    /// Signs the token with the issuer's current key.
+    pub fn sign(self) -> String {
+        let header = Value::Object(self.header).to_string();
+        let payload = Value::Object(self.claims).to_string();
+        self.issuer.sign_raw(&header, &payload)
+    }
+}
+
+async fn serve(listener: TcpListener, path: String, state: Arc<State>) {
+    let path: Arc<str> = path.into();
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            continue;
+        };
+        let path = Arc::clone(&path);
+        let state = Arc::clone(&state);
+        tokio::spawn(async move {
+            let _ =
+                tokio::time::timeout(Duration::from_secs(10), answer(stream, &path, &state)).await;
+        });
+    }
+}
+
+/// Answers one HTTP/1.1 request and closes the connection.
+async fn answer(mut stream: TcpStream, path: &str, state: &State) -> io::Result<()> {
+    let mut request = Vec::with_capacity(1024);
+    let mut chunk = [0_u8; 1024];
+    while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+        let n = stream.read(&mut chunk).await?;
+        if n == 0 || request.len() > 16 * 1024 {
+            return Ok(());
+        }
+        request.extend_from_slice(chunk.get(..n).unwrap_or_default());
+    }
+    let line = request.split(|b| *b == b'\r').next().unwrap_or_default();
+    let line = String::from_utf8_lossy(line);
+    let mut parts = line.split(' ');
+    let (method, target) = (parts.next(), parts.next());
+    let (status, body) = if method == Some("GET") && target == Some(path) {
+        state.jwks_requests.fetch_add(1, Ordering::SeqCst);
+        ("200 OK", state.jwks_json())
+    } else {
+        ("404 Not Found", String::from("{}"))
+    };
+    let response = format!(
+        "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(response.as_bytes()).await?;
+    stream.shutdown().await
+}

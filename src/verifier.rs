@@ -1,0 +1,467 @@
+//! The generic verifier: any issuer, any JWKS URI, RS256 only.
+//!
+//! The pipeline runs one way: token text → [`DecodedToken`] (no crypto) → key by `kid` →
+//! signature → claims → typed result. Claims are parsed only after the signature holds.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+
+use crate::clock::{Clock, SystemClock};
+use crate::error::{BuildError, Error};
+use crate::jwks::cache::{KeyCacheConfig, KeyStore};
+use crate::jwks::fetch::{HttpFetcher, JwksFetcher};
+use crate::jwt::claims::{ClaimsView, RegisteredView, Validation};
+use crate::jwt::parse::{DEFAULT_MAX_TOKEN_LEN, DecodedToken, parse_json_object};
+
+/// The default tolerance for clock skew when checking `exp`, `nbf` and `iat`.
+pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(10);
+/// The largest leeway a builder accepts. More than this is almost certainly a unit mistake.
+pub const MAX_LEEWAY: Duration = Duration::from_secs(600);
+
+/// Verifies RS256 JWTs from one issuer, with keys from its JWKS URI.
+///
+/// Cheap to clone (one `Arc`); clones share the key cache. `Send + Sync`.
+///
+/// ```no_run
+/// use cognito_jwt_verify::JwtVerifier;
+///
+/// # async fn run(token: &str) -> Result<(), Box<dyn std::error::Error>> {
+/// let verifier = JwtVerifier::builder(
+///     "https://issuer.example.com",
+///     "https://issuer.example.com/.well-known/jwks.json",
+/// )
+/// .audiences(["my-api"])
+/// .build()?;
+/// let claims: serde_json::Value = verifier.verify(token).await?;
+/// println!("subject: {}", claims["sub"]);
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct JwtVerifier {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    validation: Validation,
+    keys: Arc<KeyStore>,
+    clock: Arc<dyn Clock>,
+    max_token_len: usize,
+}
+
+impl fmt::Debug for JwtVerifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JwtVerifier")
+            .field("issuer", &self.inner.validation.issuer)
+            .field("audiences", &self.inner.validation.audiences)
+            .field("leeway_secs", &self.inner.validation.leeway)
+            .field("keys", &self.inner.keys)
+            .finish_non_exhaustive()
+    }
+}
+
+impl JwtVerifier {
+    /// Starts configuring a verifier for tokens whose `iss` is exactly `issuer`, signed with keys
+    /// from `jwks_uri`.
+    pub fn builder(issuer: impl Into<String>, jwks_uri: impl Into<String>) -> JwtVerifierBuilder {
+        JwtVerifierBuilder {
+            issuer: issuer.into(),
+            jwks_uri: jwks_uri.into(),
+            audiences: Audiences::Unset,
+            core: CoreOptions::default(),
+        }
+    }
+
+    /// Verifies `token` and deserializes its claims into `T`. Fetches the key set if the `kid` is
+    /// not cached (see [`KeyCacheConfig`] for when and how often).
+    ///
+    /// # Errors
+    /// An [`Error`] naming the first check that failed.
+    pub async fn verify<T: DeserializeOwned>(&self, token: &str) -> Result<T, Error> {
+        let decoded = self.verify_signature(token).await?;
+        self.finish_generic(&decoded)
+    }
+
+    /// Like [`verify`](Self::verify), but uses only cached keys and never does I/O: for
+    /// synchronous code after [`hydrate`](Self::hydrate) or a preloaded key set.
+    ///
+    /// # Errors
+    /// [`Error::KeyNotCached`] when the key is not cached; otherwise as [`verify`](Self::verify).
+    pub fn verify_cached<T: DeserializeOwned>(&self, token: &str) -> Result<T, Error> {
+        let decoded = self.verify_signature_cached(token)?;
+        self.finish_generic(&decoded)
+    }
+
+    /// Fetches the key set now (at startup, to take the first fetch off the first request).
+    /// Ignores the refetch cooldown.
+    ///
+    /// # Errors
+    /// [`Error::Jwks`] when the key set cannot be fetched or is invalid.
+    pub async fn hydrate(&self) -> Result<(), Error> {
+        self.inner.keys.refresh().await
+    }
+
+    /// The cached JWKS document, exactly as fetched or loaded, if any. Save it and pass it to
+    /// the builder's `jwks` setter at the next cold start.
+    pub fn cached_jwks(&self) -> Option<String> {
+        self.inner
+            .keys
+            .document()
+            .and_then(|d| String::from_utf8(d.to_vec()).ok())
+    }
+
+    /// The issuer whose tokens are accepted.
+    pub fn issuer(&self) -> &str {
+        &self.inner.validation.issuer
+    }
+
+    /// The URI keys are fetched from.
+    pub fn jwks_uri(&self) -> &str {
+        self.inner.keys.uri()
+    }
+
+    fn finish_generic<T: DeserializeOwned>(&self, decoded: &DecodedToken<'_>) -> Result<T, Error> {
+        let view: RegisteredView<'_> = self.check_claims(decoded, None)?;
+        drop(view);
+        deserialize_claims(decoded.payload_json())
+    }
+
+    /// Stages 1–4: parse, key lookup (fetching if needed), signature.
+    pub(crate) async fn verify_signature<'t>(
+        &self,
+        token: &'t str,
+    ) -> Result<DecodedToken<'t>, Error> {
+        let decoded = DecodedToken::decode(token, self.inner.max_token_len)?;
+        let header = decoded.header()?;
+        self.inner
+            .keys
+            .with_key(&header.kid, |key| {
+                key.verify(decoded.signing_input(), decoded.signature())
+            })
+            .await??;
+        Ok(decoded)
+    }
+
+    /// Stages 1–4 with cached keys only.
+    pub(crate) fn verify_signature_cached<'t>(
+        &self,
+        token: &'t str,
+    ) -> Result<DecodedToken<'t>, Error> {
+        let decoded = DecodedToken::decode(token, self.inner.max_token_len)?;
+        let header = decoded.header()?;
+        self.inner.keys.with_cached_key(&header.kid, |key| {
+            key.verify(decoded.signing_input(), decoded.signature())
+        })??;
+        Ok(decoded)
+    }
+
+    /// Stage 5: parses the verified payload into the view `V` and checks the registered claims.
+    pub(crate) fn check_claims<'d, V: ClaimsView<'d>>(
+        &self,
+        decoded: &'d DecodedToken<'_>,
+        nonce: Option<&str>,
+    ) -> Result<V, Error> {
+        let view: V = parse_json_object(decoded.payload_json(), "payload")?;
+        self.inner
+            .validation
+            .check(&view.registered(), self.inner.clock.now(), nonce)?;
+        Ok(view)
+    }
+}
+
+/// Stage 6: the caller's claims type.
+pub(crate) fn deserialize_claims<T: DeserializeOwned>(payload: &[u8]) -> Result<T, Error> {
+    serde_json::from_slice(payload).map_err(|e| Error::ClaimsType {
+        reason: e.to_string(),
+    })
+}
+
+#[derive(Debug, Clone)]
+enum Audiences {
+    Unset,
+    Any,
+    List(Vec<String>),
+}
+
+/// Configures a [`JwtVerifier`]. Made by [`JwtVerifier::builder`].
+#[derive(Debug)]
+pub struct JwtVerifierBuilder {
+    issuer: String,
+    jwks_uri: String,
+    audiences: Audiences,
+    core: CoreOptions,
+}
+
+impl JwtVerifierBuilder {
+    /// The accepted audiences: `aud` must name at least one. Required, unless
+    /// [`danger_accept_any_audience`](Self::danger_accept_any_audience) is called.
+    pub fn audiences<I, S>(mut self, audiences: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.audiences = Audiences::List(audiences.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Skips the `aud` check: any audience is accepted. Only for issuers whose tokens are all
+    /// meant for you.
+    pub fn danger_accept_any_audience(mut self) -> Self {
+        self.audiences = Audiences::Any;
+        self
+    }
+
+    /// Tolerance for clock skew on `exp`, `nbf` and `iat`. Default [`DEFAULT_LEEWAY`] (10 s); at
+    /// most [`MAX_LEEWAY`].
+    pub fn leeway(mut self, leeway: Duration) -> Self {
+        self.core.leeway = leeway;
+        self
+    }
+
+    /// The clock for every time decision. Default [`SystemClock`].
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.core.clock = Arc::new(clock);
+        self
+    }
+
+    /// Allows a plain `http://` JWKS URI (local emulators, tests). Off by default.
+    pub fn allow_insecure_http(mut self) -> Self {
+        self.core.allow_http = true;
+        self
+    }
+
+    /// The longest token accepted, in bytes; longer ones are refused before any decoding.
+    /// Default 16 KiB.
+    pub fn max_token_len(mut self, bytes: usize) -> Self {
+        self.core.max_token_len = bytes;
+        self
+    }
+
+    /// How keys are cached and refreshed.
+    pub fn key_cache(mut self, config: KeyCacheConfig) -> Self {
+        self.core.cache = config;
+        self
+    }
+
+    /// Where key sets come from. Default: an [`HttpFetcher`] with its defaults (and plain
+    /// `http` if [`allow_insecure_http`](Self::allow_insecure_http) was called).
+    pub fn fetcher(mut self, fetcher: impl JwksFetcher) -> Self {
+        self.core.fetcher = Some(Arc::new(fetcher));
+        self
+    }
+
+    /// Preloads a JWKS document (for example one bundled with a Lambda function), so the first
+    /// verification does not wait on the network. It is refreshed like a fetched one.
+    pub fn jwks(mut self, document: impl Into<String>) -> Self {
+        self.core.jwks_document = Some(document.into());
+        self
+    }
+
+    /// Builds the verifier.
+    ///
+    /// # Errors
+    /// [`BuildError`] when the audiences were neither set nor opted out of, a URI is invalid, a
+    /// setting is out of range, or a preloaded JWKS document is invalid.
+    pub fn build(self) -> Result<JwtVerifier, BuildError> {
+        let audiences = match self.audiences {
+            Audiences::Unset => {
+                return Err(BuildError::Missing(
+                    "no audiences: call audiences([...]) or danger_accept_any_audience()",
+                ));
+            }
+            Audiences::Any => None,
+            Audiences::List(list) if list.is_empty() => {
+                return Err(BuildError::Missing(
+                    "audiences([...]) was given an empty list",
+                ));
+            }
+            Audiences::List(list) => Some(list),
+        };
+        self.core.build(&self.issuer, &self.jwks_uri, audiences)
+    }
+}
+
+/// Settings shared by every verifier builder.
+#[derive(Debug)]
+pub(crate) struct CoreOptions {
+    pub(crate) leeway: Duration,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) allow_http: bool,
+    pub(crate) max_token_len: usize,
+    pub(crate) cache: KeyCacheConfig,
+    pub(crate) fetcher: Option<Arc<dyn JwksFetcher>>,
+    pub(crate) jwks_document: Option<String>,
+}
+
+impl Default for CoreOptions {
+    fn default() -> Self {
+        Self {
+            leeway: DEFAULT_LEEWAY,
+            clock: Arc::new(SystemClock),
+            allow_http: false,
+            max_token_len: DEFAULT_MAX_TOKEN_LEN,
+            cache: KeyCacheConfig::default(),
+            fetcher: None,
+            jwks_document: None,
+        }
+    }
+}
+
+impl CoreOptions {
+    pub(crate) fn build(
+        self,
+        issuer: &str,
+        jwks_uri: &str,
+        audiences: Option<Vec<String>>,
+    ) -> Result<JwtVerifier, BuildError> {
+        if issuer.is_empty() {
+            return Err(BuildError::Missing("the issuer is empty"));
+        }
+        check_url(jwks_uri, "JWKS URI", self.allow_http)?;
+        if self.leeway > MAX_LEEWAY {
+            return Err(BuildError::InvalidSetting {
+                setting: "leeway",
+                reason: "more than 600 seconds",
+            });
+        }
+        if self.max_token_len == 0 {
+            return Err(BuildError::InvalidSetting {
+                setting: "max_token_len",
+                reason: "must be more than zero",
+            });
+        }
+        self.cache.validate()?;
+        let fetcher: Arc<dyn JwksFetcher> = if let Some(f) = self.fetcher {
+            f
+        } else {
+            let mut http = HttpFetcher::builder();
+            if self.allow_http {
+                http = http.allow_insecure_http();
+            }
+            Arc::new(http.build()?)
+        };
+        let keys = Arc::new(KeyStore::new(
+            jwks_uri,
+            fetcher,
+            Arc::clone(&self.clock),
+            self.cache,
+        ));
+        if let Some(document) = &self.jwks_document {
+            keys.load_document(document.as_bytes())
+                .map_err(|_| BuildError::InvalidSetting {
+                    setting: "jwks",
+                    reason: "the preloaded JWKS document is not a valid key set",
+                })?;
+        }
+        Ok(JwtVerifier {
+            inner: Arc::new(Inner {
+                validation: Validation {
+                    issuer: issuer.into(),
+                    audiences: audiences.map(|a| a.into_iter().map(Into::into).collect()),
+                    leeway: self.leeway.as_secs(),
+                },
+                keys,
+                clock: self.clock,
+                max_token_len: self.max_token_len,
+            }),
+        })
+    }
+}
+
+/// Checks that `url` is an absolute http(s) URL with a host.
+pub(crate) fn check_url(url: &str, what: &'static str, allow_http: bool) -> Result<(), BuildError> {
+    let invalid = |reason| BuildError::InvalidUrl {
+        what,
+        url: url.to_owned(),
+        reason,
+    };
+    let parsed = reqwest::Url::parse(url).map_err(|_| invalid("not an absolute URL"))?;
+    match parsed.scheme() {
+        "https" => {}
+        "http" if allow_http => {}
+        "http" => {
+            return Err(invalid(
+                "plain http is refused unless allow_insecure_http() is set",
+            ));
+        }
+        _ => return Err(invalid("the scheme is not https")),
+    }
+    if parsed.host_str().is_none_or(str::is_empty) {
+        return Err(invalid("no host"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn builder() -> JwtVerifierBuilder {
+        JwtVerifier::builder("https://iss.example", "https://iss.example/jwks.json")
+    }
+
+    #[test]
+    fn audiences_must_be_set_or_opted_out() {
+        assert!(matches!(builder().build(), Err(BuildError::Missing(_))));
+        assert!(matches!(
+            builder().audiences(Vec::<String>::new()).build(),
+            Err(BuildError::Missing(_))
+        ));
+        assert!(builder().audiences(["a"]).build().is_ok());
+        assert!(builder().danger_accept_any_audience().build().is_ok());
+    }
+
+    #[test]
+    fn urls_and_settings_are_checked() {
+        let http = JwtVerifier::builder("i", "http://127.0.0.1/jwks").danger_accept_any_audience();
+        assert!(matches!(http.build(), Err(BuildError::InvalidUrl { .. })));
+        let http = JwtVerifier::builder("i", "http://127.0.0.1/jwks").danger_accept_any_audience();
+        assert!(http.allow_insecure_http().build().is_ok());
+        for bad in ["", "jwks.json", "ftp://x/jwks", "https://"] {
+            let b = JwtVerifier::builder("i", bad).danger_accept_any_audience();
+            assert!(
+                matches!(b.build(), Err(BuildError::InvalidUrl { .. })),
+                "{bad}"
+            );
+        }
+        let b = JwtVerifier::builder("", "https://x/jwks").danger_accept_any_audience();
+        assert!(b.build().is_err());
+        let b = builder()
+            .danger_accept_any_audience()
+            .leeway(Duration::from_secs(601));
+        assert!(matches!(
+            b.build(),
+            Err(BuildError::InvalidSetting {
+                setting: "leeway",
+                ..
+            })
+        ));
+        let b = builder().danger_accept_any_audience().max_token_len(0);
+        assert!(b.build().is_err());
+        let b = builder().danger_accept_any_audience().jwks("not json");
+        assert!(matches!(
+            b.build(),
+            Err(BuildError::InvalidSetting {
+                setting: "jwks",
+                ..
+            })
+        ));
+        let b = builder()
+            .danger_accept_any_audience()
+            .key_cache(KeyCacheConfig::default().max_keys(0));
+        assert!(b.build().is_err());
+    }
+
+    #[test]
+    fn verifier_is_send_sync_clone_and_debug() {
+        fn check<T: Send + Sync + Clone + fmt::Debug + 'static>() {}
+        check::<JwtVerifier>();
+        let v = builder().audiences(["a"]).build().unwrap();
+        assert_eq!(v.issuer(), "https://iss.example");
+        assert_eq!(v.jwks_uri(), "https://iss.example/jwks.json");
+        assert!(v.cached_jwks().is_none());
+        assert!(format!("{v:?}").contains("iss.example"));
+    }
+}
