@@ -1,0 +1,15 @@
+//! Integration tests: the public API only, with keys served on 127.0.0.1 (the test kit's server
+//! or wiremock). One binary, one module per concern.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    missing_docs
+)]
+
+mod cache;
+mod cli;
+mod cognito;
+mod common;
+mod generic;
