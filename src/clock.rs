@@ -29,7 +29,6 @@ pub trait Clock: Debug + Send + Sync + 'static {
 
 /// The system's wall clock. A clock set before 1970 reads as the epoch.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-#[non_exhaustive]
 pub struct SystemClock;
 
 impl Clock for SystemClock {

@@ -447,6 +447,10 @@ pub enum BuildError {
         /// What is wrong.
         reason: &'static str,
     },
+    /// Two verifiers given to a [`MultiPoolVerifier`](crate::MultiPoolVerifier) accept the same
+    /// issuer, so a token could not be routed unambiguously.
+    #[error("issuer {0:?} is accepted by more than one verifier")]
+    DuplicateIssuer(String),
     /// The HTTP client could not be built.
     #[error("cannot build the HTTP client: {0}")]
     HttpClient(String),

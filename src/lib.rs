@@ -52,6 +52,44 @@
 //!    `cognito:groups` and `scope` contain a required one (when configured); `nonce` when asked.
 //! 6. **Typed result**: [`IdClaims`], [`AccessClaims`], or any `T: DeserializeOwned`.
 //!
+//! # The key cache
+//!
+//! Each verifier (and its clones) holds one cache for its JWKS URI. Every default below is set on
+//! [`KeyCacheConfig`] and [`HttpFetcher::builder`].
+//!
+//! - **Lock-free reads.** The key set is one immutable snapshot. A verification whose key is cached
+//!   reads it without a lock, never waits on the network, and writes no shared memory.
+//! - **Rotation.** An unknown `kid` triggers a refetch. Concurrent callers share it (single
+//!   flight): 1,000 simultaneous verifications on a cold cache make one request. A refresh replaces
+//!   the whole set, so a `kid` the issuer withdrew stops verifying after the next successful fetch.
+//! - **Storm protection.** After a fetch that failed or did not contain the requested `kid`, no
+//!   fetch happens for the refetch cooldown (15 s): unknown kids fail at once with `unknown_kid`,
+//!   known kids keep verifying. 10,000 random kids cost one request.
+//! - **Freshness.** The set lives for its max age: the endpoint's `Cache-Control: max-age`,
+//!   clamped to 1 min–1 h, or 10 min without one. At 80 % of it a background task refreshes the
+//!   set; requests keep using the current one meanwhile.
+//! - **Outages.** A failed fetch never empties the cache. Past its max age, the last good set keeps
+//!   verifying for the stale window (1 h); after that verification fails with
+//!   [`Error::Jwks`], for which [`Error::is_key_unavailable`] is true (answer 503, not 401).
+//! - **Bounded fetches.** 2 s to connect, 5 s per request including the body, 64 KiB body cap
+//!   enforced while streaming, at most 32 keys, status 200 only, redirects only to the same origin,
+//!   `https` only unless [`allow_insecure_http`](CognitoVerifierBuilder::allow_insecure_http), one
+//!   retry after a timeout, connection error, 429 or 5xx. Proxies from the environment
+//!   (`HTTPS_PROXY`, `NO_PROXY`) are honoured.
+//! - **Cold starts.** [`hydrate`](CognitoVerifier::hydrate) fetches at startup;
+//!   [`jwks`](CognitoVerifierBuilder::jwks) preloads a document you already have (read a bundled
+//!   file with `std::fs::read_to_string`); [`cached_jwks`](CognitoVerifier::cached_jwks) exports
+//!   the current set to save for the next cold start; `verify_*_cached` verify synchronously from
+//!   the cache and return [`Error::KeyNotCached`] rather than fetch.
+//! - **Several pools.** [`MultiPoolVerifier`] routes each token by its `iss` to the verifier of its
+//!   pool, each with its own client ids and rules; two verifiers with one issuer are refused.
+//!   [`IssuerFormat`] selects `cognito-idp` or `issuer-cognito-idp` issuers, and
+//!   [`replica_regions`](CognitoVerifierBuilder::replica_regions) accepts a replicated pool's
+//!   regional issuers.
+//! - **Observability.** `tracing` events under the target `cognito_jwt_verify::jwks`: each fetch
+//!   (URI, status, usable key count, bytes, duration), each failure, each refetch refused by the
+//!   cooldown. Tokens are never logged.
+//!
 //! # Security model
 //!
 //! - **Fail closed.** Every path that cannot prove a token genuine returns an [`Error`]. Bad input
@@ -93,7 +131,8 @@ mod verifier;
 
 pub use crate::clock::{Clock, ManualClock, SystemClock};
 pub use crate::cognito::claims::{AccessClaims, CognitoClaims, IdClaims, Scopes, TokenUse};
-pub use crate::cognito::pool::UserPoolId;
+pub use crate::cognito::multi::MultiPoolVerifier;
+pub use crate::cognito::pool::{IssuerFormat, UserPoolId};
 pub use crate::cognito::verifier::{CognitoVerifier, CognitoVerifierBuilder};
 pub use crate::error::{BuildError, EXCERPT_MAX, Error, ErrorKind, JwksError};
 pub use crate::jwks::cache::KeyCacheConfig;

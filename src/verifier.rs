@@ -54,7 +54,7 @@ struct Inner {
 impl fmt::Debug for JwtVerifier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("JwtVerifier")
-            .field("issuer", &self.inner.validation.issuer)
+            .field("issuers", &self.inner.validation.issuers)
             .field("audiences", &self.inner.validation.audiences)
             .field("leeway_secs", &self.inner.validation.leeway)
             .field("keys", &self.inner.keys)
@@ -112,9 +112,18 @@ impl JwtVerifier {
             .and_then(|d| String::from_utf8(d.to_vec()).ok())
     }
 
-    /// The issuer whose tokens are accepted.
+    /// The (primary) issuer whose tokens are accepted.
     pub fn issuer(&self) -> &str {
-        &self.inner.validation.issuer
+        self.issuers().first().map_or("", |s| &**s)
+    }
+
+    /// Every accepted issuer, the primary first.
+    pub fn issuers(&self) -> &[Box<str>] {
+        &self.inner.validation.issuers
+    }
+
+    pub(crate) fn max_token_len(&self) -> usize {
+        self.inner.max_token_len
     }
 
     /// The URI keys are fetched from.
@@ -293,6 +302,8 @@ pub(crate) struct CoreOptions {
     pub(crate) cache: KeyCacheConfig,
     pub(crate) fetcher: Option<Arc<dyn JwksFetcher>>,
     pub(crate) jwks_document: Option<String>,
+    /// Issuers accepted besides the primary one (keys still come from the one JWKS URI).
+    pub(crate) extra_issuers: Vec<String>,
 }
 
 impl Default for CoreOptions {
@@ -305,6 +316,7 @@ impl Default for CoreOptions {
             cache: KeyCacheConfig::default(),
             fetcher: None,
             jwks_document: None,
+            extra_issuers: Vec::new(),
         }
     }
 }
@@ -358,7 +370,10 @@ impl CoreOptions {
         Ok(JwtVerifier {
             inner: Arc::new(Inner {
                 validation: Validation {
-                    issuer: issuer.into(),
+                    issuers: std::iter::once(issuer)
+                        .chain(self.extra_issuers.iter().map(String::as_str))
+                        .map(Into::into)
+                        .collect(),
                     audiences: audiences.map(|a| a.into_iter().map(Into::into).collect()),
                     leeway: self.leeway.as_secs(),
                 },

@@ -2,5 +2,6 @@
 //! `client_id`, groups, scopes, and the typed claims of ID and access tokens.
 
 pub(crate) mod claims;
+pub(crate) mod multi;
 pub(crate) mod pool;
 pub(crate) mod verifier;

@@ -5,6 +5,38 @@ use std::str::FromStr;
 
 use crate::error::BuildError;
 
+/// The host Cognito names in `iss` (and serves keys from).
+///
+/// ```
+/// use cognito_jwt_verify::{IssuerFormat, UserPoolId};
+///
+/// let pool: UserPoolId = "eu-west-1_AbC".parse()?;
+/// assert_eq!(
+///     pool.issuer_in(IssuerFormat::IssuerCognitoIdp, "eu-central-1"),
+///     "https://issuer-cognito-idp.eu-central-1.amazonaws.com/eu-west-1_AbC"
+/// );
+/// # Ok::<(), cognito_jwt_verify::BuildError>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum IssuerFormat {
+    /// `https://cognito-idp.<region>.amazonaws.com/<pool>`, the original format and the default.
+    #[default]
+    CognitoIdp,
+    /// `https://issuer-cognito-idp.<region>.amazonaws.com/<pool>`, used by pools with
+    /// multi-region replication.
+    IssuerCognitoIdp,
+}
+
+impl IssuerFormat {
+    fn host_prefix(self) -> &'static str {
+        match self {
+            Self::CognitoIdp => "cognito-idp",
+            Self::IssuerCognitoIdp => "issuer-cognito-idp",
+        }
+    }
+}
+
 /// A Cognito user pool id, `<region>_<id>` (for example `eu-west-1_AbCdEf123`), checked for shape.
 ///
 /// ```
@@ -38,9 +70,14 @@ impl UserPoolId {
 
     /// The issuer Cognito puts in `iss`: `https://cognito-idp.<region>.amazonaws.com/<pool id>`.
     pub fn issuer(&self) -> String {
+        self.issuer_in(IssuerFormat::CognitoIdp, self.region())
+    }
+
+    /// The issuer in `format` for `region` (the pool's own, or a replica's).
+    pub fn issuer_in(&self, format: IssuerFormat, region: &str) -> String {
         format!(
-            "https://cognito-idp.{}.amazonaws.com/{}",
-            self.region(),
+            "https://{}.{region}.amazonaws.com/{}",
+            format.host_prefix(),
             self.id
         )
     }
@@ -57,16 +94,7 @@ impl FromStr for UserPoolId {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let invalid = || BuildError::InvalidUserPoolId(crate::error::excerpt(s));
         let (region, id) = s.split_once('_').ok_or_else(invalid)?;
-        // Regions: lowercase words and a number joined by '-', e.g. us-gov-west-1, ap-southeast-2.
-        let region_ok = (6..=32).contains(&region.len())
-            && region.split('-').count() >= 3
-            && region.split('-').all(|part| {
-                !part.is_empty()
-                    && part
-                        .bytes()
-                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-            })
-            && region.bytes().last().is_some_and(|b| b.is_ascii_digit());
+        let region_ok = is_region(region);
         let id_ok = (1..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric());
         if !region_ok || !id_ok {
             return Err(invalid());
@@ -76,6 +104,19 @@ impl FromStr for UserPoolId {
             region_len: region.len(),
         })
     }
+}
+
+/// AWS regions: lowercase words and a number joined by '-', e.g. us-gov-west-1, ap-southeast-2.
+pub(crate) fn is_region(region: &str) -> bool {
+    (6..=32).contains(&region.len())
+        && region.split('-').count() >= 3
+        && region.split('-').all(|part| {
+            !part.is_empty()
+                && part
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        })
+        && region.bytes().last().is_some_and(|b| b.is_ascii_digit())
 }
 
 impl fmt::Display for UserPoolId {

@@ -9,7 +9,7 @@ use serde::de::DeserializeOwned;
 
 use crate::clock::Clock;
 use crate::cognito::claims::{AccessClaims, CognitoClaims, IdClaims, TokenUse};
-use crate::cognito::pool::UserPoolId;
+use crate::cognito::pool::{IssuerFormat, UserPoolId, is_region};
 use crate::error::{BuildError, Error, excerpt};
 use crate::jwks::cache::KeyCacheConfig;
 use crate::jwks::fetch::JwksFetcher;
@@ -178,6 +178,8 @@ impl CognitoVerifier {
             pool_id: Some(user_pool_id.into()),
             issuer: None,
             jwks_uri: None,
+            format: IssuerFormat::CognitoIdp,
+            replica_regions: Vec::new(),
             client_ids: ClientIds::Unset,
             token_use: None,
             groups: Vec::new(),
@@ -212,6 +214,8 @@ impl CognitoVerifier {
             pool_id: None,
             issuer: Some(issuer.into()),
             jwks_uri: Some(jwks_uri.into()),
+            format: IssuerFormat::CognitoIdp,
+            replica_regions: Vec::new(),
             client_ids: ClientIds::Unset,
             token_use: None,
             groups: Vec::new(),
@@ -316,9 +320,18 @@ impl CognitoVerifier {
         self.rules.pool.as_ref()
     }
 
-    /// The issuer whose tokens are accepted.
+    /// The (primary) issuer whose tokens are accepted.
     pub fn issuer(&self) -> &str {
         self.core.issuer()
+    }
+
+    /// Every accepted issuer (the primary, then replica regions').
+    pub fn issuers(&self) -> &[Box<str>] {
+        self.core.issuers()
+    }
+
+    pub(crate) fn max_token_len(&self) -> usize {
+        self.core.max_token_len()
     }
 
     /// The URI keys are fetched from.
@@ -365,6 +378,8 @@ pub struct CognitoVerifierBuilder {
     pool_id: Option<String>,
     issuer: Option<String>,
     jwks_uri: Option<String>,
+    format: IssuerFormat,
+    replica_regions: Vec<String>,
     client_ids: ClientIds,
     token_use: Option<TokenUse>,
     groups: Vec<String>,
@@ -417,6 +432,24 @@ impl CognitoVerifierBuilder {
         S: Into<String>,
     {
         self.scopes = scopes.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// The issuer format (default [`IssuerFormat::CognitoIdp`]). The derived issuer and JWKS URI
+    /// both follow it.
+    pub fn issuer_format(mut self, format: IssuerFormat) -> Self {
+        self.format = format;
+        self
+    }
+
+    /// Also accepts the issuers of these replica regions (same pool id and format, keys from the
+    /// primary's JWKS URI), for pools replicated across regions.
+    pub fn replica_regions<I, S>(mut self, regions: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.replica_regions = regions.into_iter().map(Into::into).collect();
         self
     }
 
@@ -500,16 +533,30 @@ impl CognitoVerifierBuilder {
             }
             ClientIds::List(list) => Some(list.into_iter().map(Into::into).collect()),
         };
-        let (issuer, jwks_uri) = match (&pool, self.issuer, self.jwks_uri) {
+        let derived = pool.as_ref().map(|p| p.issuer_in(self.format, p.region()));
+        let (issuer, jwks_uri) = match (derived, self.issuer, self.jwks_uri) {
             (_, Some(issuer), Some(jwks_uri)) => (issuer, jwks_uri),
-            (Some(pool), issuer, jwks_uri) => (
-                issuer.unwrap_or_else(|| pool.issuer()),
-                jwks_uri.unwrap_or_else(|| pool.jwks_uri()),
+            (Some(derived), issuer, jwks_uri) => (
+                issuer.unwrap_or_else(|| derived.clone()),
+                jwks_uri.unwrap_or_else(|| format!("{derived}/.well-known/jwks.json")),
             ),
             (None, _, _) => return Err(BuildError::Missing("no user pool id, issuer or JWKS URI")),
         };
+        let mut core = self.core;
+        for region in &self.replica_regions {
+            let Some(pool) = &pool else {
+                return Err(BuildError::Missing("replica_regions need a user pool id"));
+            };
+            if !is_region(region) {
+                return Err(BuildError::InvalidSetting {
+                    setting: "replica_regions",
+                    reason: "not an AWS region name",
+                });
+            }
+            core.extra_issuers.push(pool.issuer_in(self.format, region));
+        }
         // Cognito's rules check aud (ID tokens) themselves; access tokens have none.
-        let core = self.core.build(&issuer, &jwks_uri, None)?;
+        let core = core.build(&issuer, &jwks_uri, None)?;
         Ok(CognitoVerifier {
             core,
             rules: Arc::new(Rules {
@@ -735,5 +782,34 @@ mod tests {
             .unwrap();
         assert_eq!(v.issuer(), "http://localhost:9229/eu-west-1_AbC123");
         assert!(v.jwks_uri().starts_with("http://127.0.0.1"));
+    }
+
+    #[test]
+    fn issuer_formats_and_replica_regions_derive_issuers_and_jwks() {
+        let v = CognitoVerifier::builder("eu-west-1_AbC123")
+            .token_use(TokenUse::Any)
+            .client_ids(["c"])
+            .issuer_format(IssuerFormat::IssuerCognitoIdp)
+            .replica_regions(["us-east-1", "ap-southeast-2"])
+            .build()
+            .unwrap();
+        let primary = "https://issuer-cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123";
+        assert_eq!(v.issuer(), primary);
+        assert_eq!(v.jwks_uri(), format!("{primary}/.well-known/jwks.json"));
+        let issuers: Vec<&str> = v.issuers().iter().map(|s| &**s).collect();
+        assert_eq!(
+            issuers,
+            [
+                primary,
+                "https://issuer-cognito-idp.us-east-1.amazonaws.com/eu-west-1_AbC123",
+                "https://issuer-cognito-idp.ap-southeast-2.amazonaws.com/eu-west-1_AbC123",
+            ]
+        );
+        let bad = CognitoVerifier::builder("eu-west-1_AbC123")
+            .token_use(TokenUse::Any)
+            .client_ids(["c"])
+            .replica_regions(["evil.com/x"])
+            .build();
+        assert!(matches!(bad, Err(BuildError::InvalidSetting { .. })));
     }
 }

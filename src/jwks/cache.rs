@@ -275,6 +275,12 @@ impl KeyStore {
             }
         };
         if self.cooling_down(now) {
+            tracing::debug!(
+                target: "cognito_jwt_verify::jwks",
+                uri = %self.uri,
+                kid = %excerpt(kid),
+                "refetch refused: cooling down after a fetch that failed or lacked the kid"
+            );
             if had_set {
                 return Err(unknown_kid(kid));
             }
@@ -309,11 +315,40 @@ impl KeyStore {
     /// Fetches and, on success, installs the new set. Returns a predicate telling whether the
     /// new set has a given kid.
     async fn fetch_and_store(&self) -> Result<impl Fn(&str) -> bool + use<>, JwksError> {
-        let fetched = self.fetcher.fetch(&self.uri).await?;
-        let keys = KeySet::parse(&fetched.body, self.config.max_keys)?;
-        let kids: Vec<Box<str>> = keys.usable_kids().into_iter().map(Into::into).collect();
-        self.store(keys, fetched.body.into(), fetched.max_age);
-        Ok(move |kid: &str| kids.iter().any(|k| **k == *kid))
+        let started = std::time::Instant::now();
+        let result = async {
+            let fetched = self.fetcher.fetch(&self.uri).await?;
+            let keys = KeySet::parse(&fetched.body, self.config.max_keys)?;
+            Ok::<_, JwksError>((keys, fetched))
+        }
+        .await;
+        let elapsed_ms = started.elapsed().as_millis();
+        match result {
+            Ok((keys, fetched)) => {
+                let kids: Vec<Box<str>> = keys.usable_kids().into_iter().map(Into::into).collect();
+                tracing::info!(
+                    target: "cognito_jwt_verify::jwks",
+                    uri = %self.uri,
+                    usable_keys = kids.len(),
+                    bytes = fetched.body.len(),
+                    max_age_secs = fetched.max_age.map(|d| d.as_secs()),
+                    elapsed_ms,
+                    "fetched key set"
+                );
+                self.store(keys, fetched.body.into(), fetched.max_age);
+                Ok(move |kid: &str| kids.iter().any(|k| **k == *kid))
+            }
+            Err(error) => {
+                tracing::warn!(
+                    target: "cognito_jwt_verify::jwks",
+                    uri = %self.uri,
+                    %error,
+                    elapsed_ms,
+                    "key set fetch failed; cached keys (if any) stay in use"
+                );
+                Err(error)
+            }
+        }
     }
 
     fn store(&self, keys: KeySet, document: Arc<[u8]>, max_age_hint: Option<Duration>) {

@@ -148,6 +148,7 @@ impl HttpFetcher {
             .await
             .map_err(transport)?;
         let status = response.status().as_u16();
+        tracing::debug!(target: "cognito_jwt_verify::jwks", uri, status, "JWKS response");
         if status != 200 {
             return Err(JwksError::Status {
                 url: uri.to_owned(),

@@ -62,8 +62,8 @@ impl<'a> ClaimsView<'a> for RegisteredView<'a> {
 /// The generic claim policy: issuer, time window with leeway, audience, nonce.
 #[derive(Debug, Clone)]
 pub(crate) struct Validation {
-    /// Compared byte for byte with `iss`.
-    pub(crate) issuer: Box<str>,
+    /// The accepted issuers, each compared byte for byte with `iss`. The first is the primary.
+    pub(crate) issuers: Box<[Box<str>]>,
     /// `None`: `aud` is not checked (the caller opted out, or a layer above checks it).
     pub(crate) audiences: Option<Box<[Box<str>]>>,
     /// Seconds of tolerance for `exp`, `nbf` and `iat`.
@@ -79,7 +79,7 @@ impl Validation {
         nonce: Option<&str>,
     ) -> Result<(), Error> {
         let iss = required_str(claims.iss, "iss")?;
-        if iss != &*self.issuer {
+        if !self.issuers.iter().any(|i| **i == *iss) {
             return Err(Error::WrongIssuer {
                 found: excerpt(iss),
             });
@@ -208,7 +208,7 @@ mod tests {
 
     fn validation(audiences: Option<&[&str]>, leeway: u64) -> Validation {
         Validation {
-            issuer: "https://issuer.example".into(),
+            issuers: Box::new(["https://issuer.example".into()]),
             audiences: audiences.map(|a| a.iter().map(|s| Box::<str>::from(*s)).collect()),
             leeway,
         }

@@ -1,0 +1,202 @@
+//! [`MultiPoolVerifier`]: one verifier for the tokens of several user pools.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+use crate::cognito::claims::{AccessClaims, CognitoClaims, IdClaims};
+use crate::cognito::verifier::CognitoVerifier;
+use crate::error::{BuildError, Error, excerpt};
+use crate::jwt::claims::required_str;
+use crate::jwt::parse::{DecodedToken, JsonValue, parse_json_object};
+
+/// Accepts tokens from several user pools, each with its own [`CognitoVerifier`] (its own client
+/// ids, token use, groups and scopes).
+///
+/// The pool is chosen by the token's `iss`, read before the signature is checked; that choice only
+/// picks which verifier runs. The chosen verifier then checks everything, `iss` included, with its
+/// own pool's keys, so a forged `iss` gains nothing.
+///
+/// ```
+/// use cognito_jwt_verify::{CognitoVerifier, MultiPoolVerifier, TokenUse};
+///
+/// let staff = CognitoVerifier::builder("eu-west-1_Staff1")
+///     .client_ids(["staff-app"])
+///     .token_use(TokenUse::Id)
+///     .build()?;
+/// let customers = CognitoVerifier::builder("eu-west-1_Cust1")
+///     .client_ids(["shop-web", "shop-ios"])
+///     .token_use(TokenUse::Access)
+///     .build()?;
+/// let verifier = MultiPoolVerifier::new([staff, customers])?;
+/// assert_eq!(verifier.pools().count(), 2);
+/// # Ok::<(), cognito_jwt_verify::BuildError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct MultiPoolVerifier {
+    by_issuer: Arc<HashMap<Box<str>, CognitoVerifier>>,
+    max_token_len: usize,
+}
+
+#[derive(Deserialize)]
+struct IssuerOnly<'a> {
+    #[serde(borrow)]
+    iss: Option<JsonValue<'a>>,
+}
+
+impl MultiPoolVerifier {
+    /// Combines verifiers. Every issuer a verifier accepts (replica regions included) routes to it.
+    ///
+    /// # Errors
+    /// [`BuildError::DuplicateIssuer`] when two verifiers accept one issuer;
+    /// [`BuildError::Missing`] when there are none.
+    pub fn new(verifiers: impl IntoIterator<Item = CognitoVerifier>) -> Result<Self, BuildError> {
+        let mut by_issuer = HashMap::new();
+        let mut max_token_len = 0;
+        for verifier in verifiers {
+            max_token_len = max_token_len.max(verifier.max_token_len());
+            for issuer in verifier.issuers() {
+                if by_issuer.insert(issuer.clone(), verifier.clone()).is_some() {
+                    return Err(BuildError::DuplicateIssuer(issuer.to_string()));
+                }
+            }
+        }
+        if by_issuer.is_empty() {
+            return Err(BuildError::Missing(
+                "MultiPoolVerifier::new was given no verifiers",
+            ));
+        }
+        Ok(Self {
+            by_issuer: Arc::new(by_issuer),
+            max_token_len,
+        })
+    }
+
+    /// The verifiers, one per accepted issuer (a verifier with replica regions appears once per
+    /// region).
+    pub fn pools(&self) -> impl Iterator<Item = (&str, &CognitoVerifier)> {
+        self.by_issuer.iter().map(|(iss, v)| (&**iss, v))
+    }
+
+    /// The verifier for the token's (unverified) `iss`.
+    ///
+    /// # Errors
+    /// [`Error::Malformed`] for a token that cannot be decoded, [`Error::MissingClaim`] without
+    /// `iss`, [`Error::WrongIssuer`] when no pool has that issuer.
+    pub fn route(&self, token: &str) -> Result<&CognitoVerifier, Error> {
+        let decoded = DecodedToken::decode(token, self.max_token_len)?;
+        let peek: IssuerOnly<'_> = parse_json_object(decoded.payload_json(), "payload")?;
+        let iss = required_str(peek.iss.as_ref(), "iss")?;
+        self.by_issuer.get(iss).ok_or_else(|| Error::WrongIssuer {
+            found: excerpt(iss),
+        })
+    }
+
+    /// Verifies an ID token from any of the pools.
+    ///
+    /// # Errors
+    /// As [`route`](Self::route), then as [`CognitoVerifier::verify_id`].
+    pub async fn verify_id(&self, token: &str) -> Result<IdClaims, Error> {
+        self.route(token)?.verify_id(token).await
+    }
+
+    /// Verifies an access token from any of the pools.
+    ///
+    /// # Errors
+    /// As [`route`](Self::route), then as [`CognitoVerifier::verify_access`].
+    pub async fn verify_access(&self, token: &str) -> Result<AccessClaims, Error> {
+        self.route(token)?.verify_access(token).await
+    }
+
+    /// Verifies a token of the kind its pool accepts.
+    ///
+    /// # Errors
+    /// As [`route`](Self::route), then as [`CognitoVerifier::verify_any`].
+    pub async fn verify_any(&self, token: &str) -> Result<CognitoClaims, Error> {
+        self.route(token)?.verify_any(token).await
+    }
+
+    /// Verifies a token and deserializes its claims into `T`.
+    ///
+    /// # Errors
+    /// As [`route`](Self::route), then as [`CognitoVerifier::verify`].
+    pub async fn verify<T: DeserializeOwned>(&self, token: &str) -> Result<T, Error> {
+        self.route(token)?.verify(token).await
+    }
+
+    /// Like [`verify_any`](Self::verify_any) with cached keys only.
+    ///
+    /// # Errors
+    /// As [`route`](Self::route), then as [`CognitoVerifier::verify_any_cached`].
+    pub fn verify_any_cached(&self, token: &str) -> Result<CognitoClaims, Error> {
+        self.route(token)?.verify_any_cached(token)
+    }
+
+    /// Fetches every pool's keys.
+    ///
+    /// # Errors
+    /// The first pool whose keys could not be fetched.
+    pub async fn hydrate(&self) -> Result<(), Error> {
+        for verifier in self.by_issuer.values() {
+            verifier.hydrate().await?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{ErrorKind, TokenUse};
+
+    fn pool(id: &str) -> CognitoVerifier {
+        CognitoVerifier::builder(id)
+            .client_ids(["c"])
+            .token_use(TokenUse::Any)
+            .build()
+            .unwrap()
+    }
+
+    fn token_with_payload(payload: &str) -> String {
+        use base64::Engine as _;
+        let e = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+        format!(
+            "{}.{}.{}",
+            e(r#"{"alg":"RS256","kid":"k"}"#),
+            e(payload),
+            e("sig")
+        )
+    }
+
+    #[test]
+    fn routes_by_issuer_and_refuses_duplicates() {
+        let m = MultiPoolVerifier::new([pool("eu-west-1_A"), pool("us-east-1_B")]).unwrap();
+        let t = token_with_payload(
+            r#"{"iss":"https://cognito-idp.us-east-1.amazonaws.com/us-east-1_B"}"#,
+        );
+        assert_eq!(
+            m.route(&t).unwrap().user_pool_id().unwrap().as_str(),
+            "us-east-1_B"
+        );
+        let kind = |t: &str| m.route(t).err().map(|e| e.kind());
+        assert_eq!(
+            kind(&token_with_payload(r#"{"iss":"https://x"}"#)),
+            Some(ErrorKind::WrongIssuer)
+        );
+        assert_eq!(
+            kind(&token_with_payload("{}")),
+            Some(ErrorKind::MissingClaim)
+        );
+        assert_eq!(kind(&token_with_payload("[]")), Some(ErrorKind::Malformed));
+        assert_eq!(kind("x.y"), Some(ErrorKind::Malformed));
+
+        let dup = MultiPoolVerifier::new([pool("eu-west-1_A"), pool("eu-west-1_A")]);
+        assert!(matches!(dup, Err(BuildError::DuplicateIssuer(_))));
+        assert!(matches!(
+            MultiPoolVerifier::new([]),
+            Err(BuildError::Missing(_))
+        ));
+    }
+}
