@@ -149,6 +149,47 @@ pub use crate::verifier::{DEFAULT_LEEWAY, JwtVerifier, JwtVerifierBuilder, MAX_L
 #[cfg_attr(docsrs, doc(cfg(feature = "test-kit")))]
 pub mod testkit;
 
+/// Hidden entry points for this crate's benchmarks. Not covered by semver; never use them.
+#[cfg(feature = "unstable-internals")]
+#[doc(hidden)]
+pub mod internals {
+    use crate::{AccessClaims, CognitoVerifier, Error};
+
+    /// Stages 1–2: decode the token and check its header.
+    ///
+    /// # Errors
+    /// As a verification would at those stages.
+    pub fn parse(token: &str) -> Result<(), Error> {
+        let decoded = crate::jwt::parse::DecodedToken::decode(token, crate::DEFAULT_MAX_TOKEN_LEN)?;
+        decoded.header().map(drop)
+    }
+
+    /// Parse, cached key lookup and every claim check of an access token: the pipeline without
+    /// the RSA signature check and without building the typed claims.
+    ///
+    /// # Errors
+    /// As a verification would, except that a bad signature is not detected.
+    pub fn check_access_without_signature(
+        verifier: &CognitoVerifier,
+        token: &str,
+    ) -> Result<(), Error> {
+        verifier
+            .danger_verify_access_without_signature(token, false)
+            .map(drop)
+    }
+
+    /// As [`check_access_without_signature`], then the typed claims too.
+    ///
+    /// # Errors
+    /// As a verification would, except that a bad signature is not detected.
+    pub fn verify_access_without_signature(
+        verifier: &CognitoVerifier,
+        token: &str,
+    ) -> Result<Option<AccessClaims>, Error> {
+        verifier.danger_verify_access_without_signature(token, true)
+    }
+}
+
 // The README's Rust examples are compiled as doctests.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]

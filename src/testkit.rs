@@ -35,8 +35,7 @@ use std::time::Duration;
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::rsa::{KeyPair, KeySize};
 use aws_lc_rs::signature::{self, KeyPair as _};
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64_simd::URL_SAFE_NO_PAD;
 use serde_json::{Map, Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -63,10 +62,10 @@ impl TestKey {
         let public = pair.public_key();
         let jwk = json!({
             "alg": "RS256",
-            "e": URL_SAFE_NO_PAD.encode(public.exponent().big_endian_without_leading_zero()),
+            "e": URL_SAFE_NO_PAD.encode_to_string(public.exponent().big_endian_without_leading_zero()),
             "kid": kid,
             "kty": "RSA",
-            "n": URL_SAFE_NO_PAD.encode(public.modulus().big_endian_without_leading_zero()),
+            "n": URL_SAFE_NO_PAD.encode_to_string(public.modulus().big_endian_without_leading_zero()),
             "use": "sig",
         });
         Ok(Self { kid, pair, jwk })
@@ -253,8 +252,8 @@ impl TestIssuer {
     pub fn sign_raw(&self, header: &str, payload: &str) -> String {
         let signing_input = format!(
             "{}.{}",
-            URL_SAFE_NO_PAD.encode(header),
-            URL_SAFE_NO_PAD.encode(payload)
+            URL_SAFE_NO_PAD.encode_to_string(header),
+            URL_SAFE_NO_PAD.encode_to_string(payload)
         );
         let keys = self.state.keys();
         let Some(key) = keys.last() else {
@@ -269,7 +268,7 @@ impl TestIssuer {
             signing_input.as_bytes(),
             &mut sig,
         );
-        format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(sig))
+        format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode_to_string(sig))
     }
 
     fn now(&self) -> i64 {

@@ -80,8 +80,8 @@ impl JwtVerifier {
     /// # Errors
     /// An [`Error`] naming the first check that failed.
     pub async fn verify<T: DeserializeOwned>(&self, token: &str) -> Result<T, Error> {
-        let decoded = self.verify_signature(token).await?;
-        self.finish_generic(&decoded)
+        let signed = self.verify_signature(token).await?;
+        self.finish_generic(&signed)
     }
 
     /// Like [`verify`](Self::verify), but uses only cached keys and never does I/O: for
@@ -90,8 +90,8 @@ impl JwtVerifier {
     /// # Errors
     /// [`Error::KeyNotCached`] when the key is not cached; otherwise as [`verify`](Self::verify).
     pub fn verify_cached<T: DeserializeOwned>(&self, token: &str) -> Result<T, Error> {
-        let decoded = self.verify_signature_cached(token)?;
-        self.finish_generic(&decoded)
+        let signed = self.verify_signature_cached(token)?;
+        self.finish_generic(&signed)
     }
 
     /// Fetches the key set now (at startup, to take the first fetch off the first request).
@@ -131,52 +131,81 @@ impl JwtVerifier {
         self.inner.keys.uri()
     }
 
-    fn finish_generic<T: DeserializeOwned>(&self, decoded: &DecodedToken<'_>) -> Result<T, Error> {
-        let view: RegisteredView<'_> = self.check_claims(decoded, None)?;
+    fn finish_generic<T: DeserializeOwned>(&self, signed: &SignedToken<'_>) -> Result<T, Error> {
+        let view: RegisteredView<'_> = self.check_claims(signed, None)?;
         drop(view);
-        deserialize_claims(decoded.payload_json())
+        deserialize_claims(signed.payload_json())
     }
 
     /// Stages 1–4: parse, key lookup (fetching if needed), signature.
     pub(crate) async fn verify_signature<'t>(
         &self,
         token: &'t str,
-    ) -> Result<DecodedToken<'t>, Error> {
+    ) -> Result<SignedToken<'t>, Error> {
+        let now = self.inner.clock.now();
         let decoded = DecodedToken::decode(token, self.inner.max_token_len)?;
         let header = decoded.header()?;
         self.inner
             .keys
-            .with_key(&header.kid, |key| {
+            .with_key(&header.kid, now, |key| {
                 key.verify(decoded.signing_input(), decoded.signature())
             })
             .await??;
-        Ok(decoded)
+        Ok(SignedToken { decoded, now })
     }
 
     /// Stages 1–4 with cached keys only.
     pub(crate) fn verify_signature_cached<'t>(
         &self,
         token: &'t str,
-    ) -> Result<DecodedToken<'t>, Error> {
+    ) -> Result<SignedToken<'t>, Error> {
+        let now = self.inner.clock.now();
         let decoded = DecodedToken::decode(token, self.inner.max_token_len)?;
         let header = decoded.header()?;
-        self.inner.keys.with_cached_key(&header.kid, |key| {
+        self.inner.keys.with_cached_key(&header.kid, now, |key| {
             key.verify(decoded.signing_input(), decoded.signature())
         })??;
-        Ok(decoded)
+        Ok(SignedToken { decoded, now })
     }
 
-    /// Stage 5: parses the verified payload into the view `V` and checks the registered claims.
+    /// Stages 1–3 with cached keys, and no signature check: for benchmarks of the non-RSA cost.
+    #[cfg(feature = "unstable-internals")]
+    pub(crate) fn danger_skip_signature_cached<'t>(
+        &self,
+        token: &'t str,
+    ) -> Result<SignedToken<'t>, Error> {
+        let now = self.inner.clock.now();
+        let decoded = DecodedToken::decode(token, self.inner.max_token_len)?;
+        let header = decoded.header()?;
+        self.inner.keys.with_cached_key(&header.kid, now, |_| ())?;
+        Ok(SignedToken { decoded, now })
+    }
+
+    /// Stage 5: parses the verified payload into the view `V` and checks the registered claims
+    /// against the time the verification started.
     pub(crate) fn check_claims<'d, V: ClaimsView<'d>>(
         &self,
-        decoded: &'d DecodedToken<'_>,
+        signed: &'d SignedToken<'_>,
         nonce: Option<&str>,
     ) -> Result<V, Error> {
-        let view: V = parse_json_object(decoded.payload_json(), "payload")?;
+        let view: V = parse_json_object(signed.payload_json(), "payload")?;
         self.inner
             .validation
-            .check(&view.registered(), self.inner.clock.now(), nonce)?;
+            .check(&view.registered(), signed.now, nonce)?;
         Ok(view)
+    }
+}
+
+/// A token whose signature verified, with the time its verification started (read once, for the
+/// key cache and the claims alike).
+pub(crate) struct SignedToken<'t> {
+    decoded: DecodedToken<'t>,
+    now: Duration,
+}
+
+impl SignedToken<'_> {
+    pub(crate) fn payload_json(&self) -> &[u8] {
+        self.decoded.payload_json()
     }
 }
 

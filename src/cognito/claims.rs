@@ -1,9 +1,10 @@
 //! Typed claims of Cognito ID and access tokens.
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::fmt;
 
-use serde::de::{self, Deserializer};
+use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::ser::Serializer;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -59,7 +60,7 @@ impl TokenUse {
 /// assert_eq!(claims.custom_attribute("tenant"), Some("acme"));
 /// # Ok::<(), serde_json::Error>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct IdClaims {
     /// The user's unique, stable id (a UUID).
@@ -67,69 +68,46 @@ pub struct IdClaims {
     /// The issuer (the user pool's URL).
     pub iss: String,
     /// The app client id the token was issued to.
-    #[serde(deserialize_with = "single_audience")]
     pub aud: String,
     /// Expiry, seconds since the Unix epoch.
-    #[serde(deserialize_with = "date")]
     pub exp: i64,
     /// Issue time, seconds since the Unix epoch.
-    #[serde(deserialize_with = "date")]
     pub iat: i64,
     /// When the user authenticated, seconds since the Unix epoch.
-    #[serde(
-        default,
-        deserialize_with = "opt_date",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub auth_time: Option<i64>,
     /// The user name (`cognito:username`).
-    #[serde(
-        rename = "cognito:username",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "cognito:username", skip_serializing_if = "Option::is_none")]
     pub username: Option<String>,
     /// The user's email address.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     /// Whether the email address was verified (Cognito sends a boolean or `"true"`/`"false"`).
-    #[serde(
-        default,
-        deserialize_with = "opt_bool",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub email_verified: Option<bool>,
     /// The user's phone number.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub phone_number: Option<String>,
     /// Whether the phone number was verified (a boolean or `"true"`/`"false"`).
-    #[serde(
-        default,
-        deserialize_with = "opt_bool",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub phone_number_verified: Option<bool>,
     /// The user's groups (`cognito:groups`); empty when the user is in none.
-    #[serde(
-        rename = "cognito:groups",
-        default,
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(rename = "cognito:groups", skip_serializing_if = "Vec::is_empty")]
     pub groups: Vec<String>,
     /// Federated identities (sign-in through Google, SAML, …), as Cognito lists them.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub identities: Vec<Value>,
     /// The id of the authentication event that started the session (`origin_jti`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub origin_jti: Option<String>,
     /// The authentication event's id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub event_id: Option<String>,
     /// The token's unique id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub jti: Option<String>,
     /// The nonce of the hosted UI's authorization request, if there was one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub nonce: Option<String>,
     /// Every other claim: `token_use`, `custom:*` attributes, `at_hash`, `cognito:roles`, ….
     #[serde(flatten)]
@@ -169,7 +147,7 @@ impl IdClaims {
 /// assert_eq!(claims.scope.len(), 2);
 /// # Ok::<(), serde_json::Error>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct AccessClaims {
     /// The user's unique id, or the app client's for machine-to-machine tokens.
@@ -179,45 +157,35 @@ pub struct AccessClaims {
     /// The app client id the token was issued to.
     pub client_id: String,
     /// Expiry, seconds since the Unix epoch.
-    #[serde(deserialize_with = "date")]
     pub exp: i64,
     /// Issue time, seconds since the Unix epoch.
-    #[serde(deserialize_with = "date")]
     pub iat: i64,
     /// When the user authenticated, seconds since the Unix epoch.
-    #[serde(
-        default,
-        deserialize_with = "opt_date",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub auth_time: Option<i64>,
     /// The user name; absent on machine-to-machine (client credentials) tokens.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub username: Option<String>,
     /// The granted OAuth scopes.
-    #[serde(default, skip_serializing_if = "Scopes::is_empty")]
+    #[serde(skip_serializing_if = "Scopes::is_empty")]
     pub scope: Scopes,
     /// The user's groups (`cognito:groups`); empty when the user is in none.
-    #[serde(
-        rename = "cognito:groups",
-        default,
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(rename = "cognito:groups", skip_serializing_if = "Vec::is_empty")]
     pub groups: Vec<String>,
     /// The id of the authentication event that started the session (`origin_jti`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub origin_jti: Option<String>,
     /// The authentication event's id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub event_id: Option<String>,
     /// The token's unique id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub jti: Option<String>,
     /// The access token format version.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub version: Option<i64>,
     /// The remembered device's key, when device tracking is on.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub device_key: Option<String>,
     /// Every other claim: `token_use`, claims added by a pre-token-generation trigger, ….
     #[serde(flatten)]
@@ -323,8 +291,13 @@ impl Serialize for Scopes {
 
 impl<'de> Deserialize<'de> for Scopes {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Ok(s.split_ascii_whitespace().collect())
+        match JsonValue::deserialize(deserializer)? {
+            JsonValue::Str(s) => Ok(s.split_ascii_whitespace().collect()),
+            other => Err(de::Error::custom(format_args!(
+                "scope: expected a string, found {}",
+                other.type_name()
+            ))),
+        }
     }
 }
 
@@ -341,45 +314,401 @@ fn custom_attributes(other: &Map<String, Value>) -> impl Iterator<Item = (&str, 
         .filter_map(|(k, v)| k.strip_prefix("custom:").map(|name| (name, v)))
 }
 
-fn date<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
-    let value = JsonValue::deserialize(deserializer)?;
-    numeric_date(&value, "date").map_err(de::Error::custom)
+// ---- Deserialization -------------------------------------------------------------------------
+//
+// One pass over the payload fills a `Payload`: every claim either type knows is kept as a borrowed
+// `JsonValue` in its slot, every other claim as a `serde_json::Value`. The verifier checks the
+// claims from the slots, and only then are the typed claims built from them, so a wrong type is
+// reported by the check that owns the claim (`invalid_claim` on `exp`, say), and a claim that is
+// merely not what the caller's type expects is `claims_type`. A claim named twice is refused.
+
+/// The claims of a Cognito token, read once.
+#[derive(Debug, Default)]
+pub(crate) struct Payload<'a> {
+    slots: [Option<JsonValue<'a>>; Name::COUNT],
+    other: Map<String, Value>,
 }
 
-fn opt_date<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<i64>, D::Error> {
-    match JsonValue::deserialize(deserializer)? {
-        JsonValue::Null => Ok(None),
-        value => numeric_date(&value, "date")
-            .map(Some)
-            .map_err(de::Error::custom),
+/// The claims with a slot in [`Payload`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Name {
+    Iss,
+    Sub,
+    Aud,
+    Exp,
+    Nbf,
+    Iat,
+    AuthTime,
+    Nonce,
+    TokenUse,
+    ClientId,
+    Scope,
+    Groups,
+    CognitoUsername,
+    Username,
+    Email,
+    EmailVerified,
+    PhoneNumber,
+    PhoneNumberVerified,
+    Identities,
+    OriginJti,
+    EventId,
+    Jti,
+    Version,
+    DeviceKey,
+}
+
+impl Name {
+    const COUNT: usize = 24;
+    const ALL: [Self; Self::COUNT] = [
+        Self::Iss,
+        Self::Sub,
+        Self::Aud,
+        Self::Exp,
+        Self::Nbf,
+        Self::Iat,
+        Self::AuthTime,
+        Self::Nonce,
+        Self::TokenUse,
+        Self::ClientId,
+        Self::Scope,
+        Self::Groups,
+        Self::CognitoUsername,
+        Self::Username,
+        Self::Email,
+        Self::EmailVerified,
+        Self::PhoneNumber,
+        Self::PhoneNumberVerified,
+        Self::Identities,
+        Self::OriginJti,
+        Self::EventId,
+        Self::Jti,
+        Self::Version,
+        Self::DeviceKey,
+    ];
+
+    pub(crate) const fn as_str(self) -> &'static str {
+        match self {
+            Self::Iss => "iss",
+            Self::Sub => "sub",
+            Self::Aud => "aud",
+            Self::Exp => "exp",
+            Self::Nbf => "nbf",
+            Self::Iat => "iat",
+            Self::AuthTime => "auth_time",
+            Self::Nonce => "nonce",
+            Self::TokenUse => "token_use",
+            Self::ClientId => "client_id",
+            Self::Scope => "scope",
+            Self::Groups => "cognito:groups",
+            Self::CognitoUsername => "cognito:username",
+            Self::Username => "username",
+            Self::Email => "email",
+            Self::EmailVerified => "email_verified",
+            Self::PhoneNumber => "phone_number",
+            Self::PhoneNumberVerified => "phone_number_verified",
+            Self::Identities => "identities",
+            Self::OriginJti => "origin_jti",
+            Self::EventId => "event_id",
+            Self::Jti => "jti",
+            Self::Version => "version",
+            Self::DeviceKey => "device_key",
+        }
+    }
+
+    fn from_key(key: &str) -> Option<Self> {
+        Some(match key {
+            "iss" => Self::Iss,
+            "sub" => Self::Sub,
+            "aud" => Self::Aud,
+            "exp" => Self::Exp,
+            "nbf" => Self::Nbf,
+            "iat" => Self::Iat,
+            "auth_time" => Self::AuthTime,
+            "nonce" => Self::Nonce,
+            "token_use" => Self::TokenUse,
+            "client_id" => Self::ClientId,
+            "scope" => Self::Scope,
+            "cognito:groups" => Self::Groups,
+            "cognito:username" => Self::CognitoUsername,
+            "username" => Self::Username,
+            "email" => Self::Email,
+            "email_verified" => Self::EmailVerified,
+            "phone_number" => Self::PhoneNumber,
+            "phone_number_verified" => Self::PhoneNumberVerified,
+            "identities" => Self::Identities,
+            "origin_jti" => Self::OriginJti,
+            "event_id" => Self::EventId,
+            "jti" => Self::Jti,
+            "version" => Self::Version,
+            "device_key" => Self::DeviceKey,
+            _ => return None,
+        })
     }
 }
 
-fn opt_bool<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<bool>, D::Error> {
-    match JsonValue::deserialize(deserializer)? {
-        JsonValue::Null => Ok(None),
-        JsonValue::Bool(b) => Ok(Some(b)),
-        JsonValue::Str(s) if s == "true" => Ok(Some(true)),
-        JsonValue::Str(s) if s == "false" => Ok(Some(false)),
-        other => Err(de::Error::custom(format_args!(
-            "expected a boolean or \"true\"/\"false\", found {}",
-            other.type_name()
-        ))),
+impl<'a> Payload<'a> {
+    /// The claim `name`, if present (JSON `null` reads as absent).
+    pub(crate) fn get(&self, name: Name) -> Option<&JsonValue<'a>> {
+        self.slots.get(name as usize).and_then(Option::as_ref)
+    }
+
+    fn take(&mut self, name: Name) -> Option<JsonValue<'a>> {
+        self.slots.get_mut(name as usize).and_then(Option::take)
+    }
+
+    /// Moves the known claims not in `keep` into `other`, and returns `other`.
+    fn rest(&mut self, keep: &[Name]) -> Map<String, Value> {
+        let mut other = std::mem::take(&mut self.other);
+        for name in Name::ALL {
+            if keep.contains(&name) {
+                continue;
+            }
+            if let Some(value) = self.take(name) {
+                other.insert(name.as_str().to_owned(), value.into_value());
+            }
+        }
+        other
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Payload<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(PayloadVisitor)
+    }
+}
+
+struct PayloadVisitor;
+
+impl<'de> Visitor<'de> for PayloadVisitor {
+    type Value = Payload<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object of claims")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Payload<'de>, A::Error> {
+        let mut payload = Payload::default();
+        while let Some(key) = map.next_key::<JsonValue<'de>>()? {
+            let JsonValue::Str(key) = key else {
+                return Err(de::Error::custom("a claim name is not a string"));
+            };
+            if let Some(name) = Name::from_key(&key) {
+                let value: JsonValue<'de> = map.next_value()?;
+                let Some(slot) = payload.slots.get_mut(name as usize) else {
+                    continue;
+                };
+                if slot.is_some() {
+                    return Err(de::Error::duplicate_field(name.as_str()));
+                }
+                // Like serde's Option, JSON null counts as absent.
+                if value != JsonValue::Null {
+                    *slot = Some(value);
+                }
+            } else {
+                let value: Value = map.next_value()?;
+                match payload.other.entry(key.into_owned()) {
+                    serde_json::map::Entry::Occupied(e) => {
+                        return Err(de::Error::custom(format_args!(
+                            "duplicate claim {:?}",
+                            e.key()
+                        )));
+                    }
+                    serde_json::map::Entry::Vacant(e) => {
+                        e.insert(value);
+                    }
+                }
+            }
+        }
+        Ok(payload)
+    }
+}
+
+impl IdClaims {
+    /// Builds the typed claims from a payload (after the verifier checked it).
+    pub(crate) fn from_payload(mut p: Payload<'_>) -> Result<Self, String> {
+        const FIELDS: [Name; 17] = [
+            Name::Sub,
+            Name::Iss,
+            Name::Aud,
+            Name::Exp,
+            Name::Iat,
+            Name::AuthTime,
+            Name::CognitoUsername,
+            Name::Email,
+            Name::EmailVerified,
+            Name::PhoneNumber,
+            Name::PhoneNumberVerified,
+            Name::Groups,
+            Name::Identities,
+            Name::OriginJti,
+            Name::EventId,
+            Name::Jti,
+            Name::Nonce,
+        ];
+        Ok(Self {
+            sub: string(&mut p, Name::Sub)?,
+            iss: string(&mut p, Name::Iss)?,
+            aud: audience(&mut p)?,
+            exp: date(&mut p, Name::Exp)?,
+            iat: date(&mut p, Name::Iat)?,
+            auth_time: opt_date(&mut p, Name::AuthTime)?,
+            username: opt_string(&mut p, Name::CognitoUsername)?,
+            email: opt_string(&mut p, Name::Email)?,
+            email_verified: opt_bool(&mut p, Name::EmailVerified)?,
+            phone_number: opt_string(&mut p, Name::PhoneNumber)?,
+            phone_number_verified: opt_bool(&mut p, Name::PhoneNumberVerified)?,
+            groups: strings(&mut p, Name::Groups)?,
+            identities: values(&mut p, Name::Identities)?,
+            origin_jti: opt_string(&mut p, Name::OriginJti)?,
+            event_id: opt_string(&mut p, Name::EventId)?,
+            jti: opt_string(&mut p, Name::Jti)?,
+            nonce: opt_string(&mut p, Name::Nonce)?,
+            other: p.rest(&FIELDS),
+        })
+    }
+}
+
+impl AccessClaims {
+    /// Builds the typed claims from a payload (after the verifier checked it).
+    pub(crate) fn from_payload(mut p: Payload<'_>) -> Result<Self, String> {
+        const FIELDS: [Name; 14] = [
+            Name::Sub,
+            Name::Iss,
+            Name::ClientId,
+            Name::Exp,
+            Name::Iat,
+            Name::AuthTime,
+            Name::Username,
+            Name::Scope,
+            Name::Groups,
+            Name::OriginJti,
+            Name::EventId,
+            Name::Jti,
+            Name::Version,
+            Name::DeviceKey,
+        ];
+        Ok(Self {
+            sub: string(&mut p, Name::Sub)?,
+            iss: string(&mut p, Name::Iss)?,
+            client_id: string(&mut p, Name::ClientId)?,
+            exp: date(&mut p, Name::Exp)?,
+            iat: date(&mut p, Name::Iat)?,
+            auth_time: opt_date(&mut p, Name::AuthTime)?,
+            username: opt_string(&mut p, Name::Username)?,
+            scope: scopes(&mut p)?,
+            groups: strings(&mut p, Name::Groups)?,
+            origin_jti: opt_string(&mut p, Name::OriginJti)?,
+            event_id: opt_string(&mut p, Name::EventId)?,
+            jti: opt_string(&mut p, Name::Jti)?,
+            version: opt_int(&mut p, Name::Version)?,
+            device_key: opt_string(&mut p, Name::DeviceKey)?,
+            other: p.rest(&FIELDS),
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for IdClaims {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Self::from_payload(Payload::deserialize(deserializer)?).map_err(de::Error::custom)
+    }
+}
+
+impl<'de> Deserialize<'de> for AccessClaims {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Self::from_payload(Payload::deserialize(deserializer)?).map_err(de::Error::custom)
+    }
+}
+
+fn wrong_type(value: &JsonValue<'_>, name: Name, expected: &str) -> String {
+    format!(
+        "{}: expected {expected}, found {}",
+        name.as_str(),
+        value.type_name()
+    )
+}
+
+fn opt_string(p: &mut Payload<'_>, name: Name) -> Result<Option<String>, String> {
+    match p.take(name) {
+        None => Ok(None),
+        Some(JsonValue::Str(s)) => Ok(Some(s.into_owned())),
+        Some(other) => Err(wrong_type(&other, name, "a string")),
+    }
+}
+
+fn string(p: &mut Payload<'_>, name: Name) -> Result<String, String> {
+    opt_string(p, name)?.ok_or_else(|| format!("missing claim {}", name.as_str()))
+}
+
+fn opt_date(p: &mut Payload<'_>, name: Name) -> Result<Option<i64>, String> {
+    match p.take(name) {
+        None => Ok(None),
+        Some(value) => numeric_date(&value, name.as_str())
+            .map(Some)
+            .map_err(|e| e.to_string()),
+    }
+}
+
+fn date(p: &mut Payload<'_>, name: Name) -> Result<i64, String> {
+    opt_date(p, name)?.ok_or_else(|| format!("missing claim {}", name.as_str()))
+}
+
+fn opt_int(p: &mut Payload<'_>, name: Name) -> Result<Option<i64>, String> {
+    match p.take(name) {
+        None => Ok(None),
+        Some(JsonValue::Int(i)) => Ok(Some(i)),
+        Some(other) => Err(wrong_type(&other, name, "an integer")),
+    }
+}
+
+/// Cognito sends `*_verified` as a boolean or as the string "true"/"false".
+fn opt_bool(p: &mut Payload<'_>, name: Name) -> Result<Option<bool>, String> {
+    match p.take(name) {
+        None => Ok(None),
+        Some(JsonValue::Bool(b)) => Ok(Some(b)),
+        Some(JsonValue::Str(s)) if s == "true" => Ok(Some(true)),
+        Some(JsonValue::Str(s)) if s == "false" => Ok(Some(false)),
+        Some(other) => Err(wrong_type(&other, name, "a boolean or \"true\"/\"false\"")),
+    }
+}
+
+fn strings(p: &mut Payload<'_>, name: Name) -> Result<Vec<String>, String> {
+    match p.take(name) {
+        None => Ok(Vec::new()),
+        Some(JsonValue::StrArray(list)) => Ok(list.into_iter().map(Cow::into_owned).collect()),
+        Some(other) => Err(wrong_type(&other, name, "an array of strings")),
+    }
+}
+
+fn values(p: &mut Payload<'_>, name: Name) -> Result<Vec<Value>, String> {
+    match p.take(name) {
+        None => Ok(Vec::new()),
+        Some(JsonValue::Array(list)) => Ok(list),
+        Some(JsonValue::StrArray(list)) => Ok(list
+            .into_iter()
+            .map(|s| Value::String(s.into_owned()))
+            .collect()),
+        Some(other) => Err(wrong_type(&other, name, "an array")),
+    }
+}
+
+fn scopes(p: &mut Payload<'_>) -> Result<Scopes, String> {
+    match p.take(Name::Scope) {
+        None => Ok(Scopes::default()),
+        Some(JsonValue::Str(s)) => Ok(s.split_ascii_whitespace().collect()),
+        Some(other) => Err(wrong_type(&other, Name::Scope, "a string")),
     }
 }
 
 /// Cognito ID tokens carry one audience as a string; an array of exactly one is accepted too.
-fn single_audience<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
-    match JsonValue::deserialize(deserializer)? {
-        JsonValue::Str(s) => Ok(s.into_owned()),
-        JsonValue::StrArray(mut list) if list.len() == 1 => Ok(list
-            .pop()
-            .map(std::borrow::Cow::into_owned)
-            .unwrap_or_default()),
-        other => Err(de::Error::custom(format_args!(
-            "expected one audience, found {}",
-            other.type_name()
-        ))),
+fn audience(p: &mut Payload<'_>) -> Result<String, String> {
+    match p.take(Name::Aud) {
+        None => Err("missing claim aud".to_owned()),
+        Some(JsonValue::Str(s)) => Ok(s.into_owned()),
+        Some(JsonValue::StrArray(mut list)) if list.len() == 1 => {
+            Ok(list.pop().map(Cow::into_owned).unwrap_or_default())
+        }
+        Some(other) => Err(wrong_type(&other, Name::Aud, "one audience")),
     }
 }
 
@@ -416,6 +745,10 @@ mod tests {
             r#"{"sub":"s","iss":"i","aud":["a","b"],"exp":1,"iat":1}"#,
             r#"{"sub":"s","iss":"i","aud":"c","exp":"1","iat":1}"#,
             r#"{"iss":"i","aud":"c","exp":1,"iat":1}"#,
+            r#"{"sub":"s","sub":"t","iss":"i","aud":"c","exp":1,"iat":1}"#,
+            r#"{"sub":"s","iss":"i","aud":"c","exp":1,"iat":1,"custom:a":"1","custom:a":"2"}"#,
+            r#"{"sub":"s","iss":"i","aud":"c","exp":1,"iat":1,"cognito:groups":"admins"}"#,
+            "[]",
         ] {
             assert!(serde_json::from_str::<IdClaims>(bad).is_err(), "{bad}");
         }

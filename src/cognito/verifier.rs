@@ -4,18 +4,17 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use crate::clock::Clock;
-use crate::cognito::claims::{AccessClaims, CognitoClaims, IdClaims, TokenUse};
+use crate::cognito::claims::{AccessClaims, CognitoClaims, IdClaims, Name, Payload, TokenUse};
 use crate::cognito::pool::{IssuerFormat, UserPoolId, is_region};
 use crate::error::{BuildError, Error, excerpt};
 use crate::jwks::cache::KeyCacheConfig;
 use crate::jwks::fetch::JwksFetcher;
 use crate::jwt::claims::{ClaimsView, Registered, check_audience, invalid_type, required_str};
-use crate::jwt::parse::{DecodedToken, JsonValue};
-use crate::verifier::{CoreOptions, JwtVerifier, deserialize_claims};
+use crate::jwt::parse::JsonValue;
+use crate::verifier::{CoreOptions, JwtVerifier, SignedToken, deserialize_claims};
 
 /// Verifies the ID and access tokens of one Cognito user pool.
 ///
@@ -53,40 +52,15 @@ struct Rules {
     scopes: Box<[Box<str>]>,
 }
 
-/// The claims Cognito's rules read, plus the registered ones, in one pass.
-#[derive(Deserialize)]
-struct CognitoView<'a> {
-    #[serde(borrow)]
-    iss: Option<JsonValue<'a>>,
-    #[serde(borrow)]
-    exp: Option<JsonValue<'a>>,
-    #[serde(borrow)]
-    nbf: Option<JsonValue<'a>>,
-    #[serde(borrow)]
-    iat: Option<JsonValue<'a>>,
-    #[serde(borrow)]
-    aud: Option<JsonValue<'a>>,
-    #[serde(borrow)]
-    nonce: Option<JsonValue<'a>>,
-    #[serde(borrow)]
-    token_use: Option<JsonValue<'a>>,
-    #[serde(borrow)]
-    client_id: Option<JsonValue<'a>>,
-    #[serde(borrow)]
-    scope: Option<JsonValue<'a>>,
-    #[serde(borrow, rename = "cognito:groups")]
-    groups: Option<JsonValue<'a>>,
-}
-
-impl<'a> ClaimsView<'a> for CognitoView<'a> {
+impl<'a> ClaimsView<'a> for Payload<'a> {
     fn registered(&self) -> Registered<'_, 'a> {
         Registered {
-            iss: self.iss.as_ref(),
-            exp: self.exp.as_ref(),
-            nbf: self.nbf.as_ref(),
-            iat: self.iat.as_ref(),
-            aud: self.aud.as_ref(),
-            nonce: self.nonce.as_ref(),
+            iss: self.get(Name::Iss),
+            exp: self.get(Name::Exp),
+            nbf: self.get(Name::Nbf),
+            iat: self.get(Name::Iat),
+            aud: self.get(Name::Aud),
+            nonce: self.get(Name::Nonce),
         }
     }
 }
@@ -99,8 +73,8 @@ enum Kind {
 
 impl Rules {
     /// Cognito's rules, in order: token_use, then aud/client_id, then groups, then scopes.
-    fn check(&self, view: &CognitoView<'_>, requested: TokenUse) -> Result<Kind, Error> {
-        let found = required_str(view.token_use.as_ref(), "token_use")?;
+    fn check(&self, view: &Payload<'_>, requested: TokenUse) -> Result<Kind, Error> {
+        let found = required_str(view.get(Name::TokenUse), "token_use")?;
         if !(self.token_use.accepts(found) && requested.accepts(found)) {
             let expected = if requested == TokenUse::Any {
                 self.token_use
@@ -122,13 +96,12 @@ impl Rules {
             match kind {
                 Kind::Id => {
                     let aud = view
-                        .aud
-                        .as_ref()
+                        .get(Name::Aud)
                         .ok_or(Error::MissingClaim { claim: "aud" })?;
                     check_audience(aud, client_ids)?;
                 }
                 Kind::Access => {
-                    let client_id = required_str(view.client_id.as_ref(), "client_id")?;
+                    let client_id = required_str(view.get(Name::ClientId), "client_id")?;
                     if !client_ids.iter().any(|c| **c == *client_id) {
                         return Err(Error::WrongClientId {
                             found: excerpt(client_id),
@@ -139,7 +112,7 @@ impl Rules {
         }
 
         if !self.groups.is_empty() {
-            match &view.groups {
+            match view.get(Name::Groups) {
                 None => return Err(Error::MissingGroup),
                 Some(JsonValue::StrArray(have)) => {
                     if !have.iter().any(|g| self.groups.iter().any(|r| **r == **g)) {
@@ -153,7 +126,7 @@ impl Rules {
         }
 
         if !self.scopes.is_empty() {
-            match &view.scope {
+            match view.get(Name::Scope) {
                 None => return Err(Error::MissingScope),
                 Some(JsonValue::Str(have)) => {
                     if !have
@@ -231,7 +204,7 @@ impl CognitoVerifier {
     /// token or when the verifier was configured for access tokens only.
     pub async fn verify_id(&self, token: &str) -> Result<IdClaims, Error> {
         let decoded = self.core.verify_signature(token).await?;
-        self.finish(&decoded, TokenUse::Id, None)
+        self.finish_typed(&decoded, TokenUse::Id, None, IdClaims::from_payload)
     }
 
     /// Verifies an ID token from the hosted UI's authorization code flow and checks that its
@@ -242,7 +215,7 @@ impl CognitoVerifier {
     /// [`Error::MissingClaim`] when the nonce does not match or is absent.
     pub async fn verify_id_with_nonce(&self, token: &str, nonce: &str) -> Result<IdClaims, Error> {
         let decoded = self.core.verify_signature(token).await?;
-        self.finish(&decoded, TokenUse::Id, Some(nonce))
+        self.finish_typed(&decoded, TokenUse::Id, Some(nonce), IdClaims::from_payload)
     }
 
     /// Verifies an access token.
@@ -252,7 +225,7 @@ impl CognitoVerifier {
     /// or when the verifier was configured for ID tokens only.
     pub async fn verify_access(&self, token: &str) -> Result<AccessClaims, Error> {
         let decoded = self.core.verify_signature(token).await?;
-        self.finish(&decoded, TokenUse::Access, None)
+        self.finish_typed(&decoded, TokenUse::Access, None, AccessClaims::from_payload)
     }
 
     /// Verifies a token of the configured kind(s) and returns the claims of whichever kind it is.
@@ -280,7 +253,7 @@ impl CognitoVerifier {
     /// [`Error::KeyNotCached`] when the key is not cached; otherwise as `verify_id`.
     pub fn verify_id_cached(&self, token: &str) -> Result<IdClaims, Error> {
         let decoded = self.core.verify_signature_cached(token)?;
-        self.finish(&decoded, TokenUse::Id, None)
+        self.finish_typed(&decoded, TokenUse::Id, None, IdClaims::from_payload)
     }
 
     /// [`verify_access`](Self::verify_access) with cached keys only, never doing I/O.
@@ -289,7 +262,7 @@ impl CognitoVerifier {
     /// [`Error::KeyNotCached`] when the key is not cached; otherwise as `verify_access`.
     pub fn verify_access_cached(&self, token: &str) -> Result<AccessClaims, Error> {
         let decoded = self.core.verify_signature_cached(token)?;
-        self.finish(&decoded, TokenUse::Access, None)
+        self.finish_typed(&decoded, TokenUse::Access, None, AccessClaims::from_payload)
     }
 
     /// [`verify_any`](Self::verify_any) with cached keys only, never doing I/O.
@@ -339,26 +312,59 @@ impl CognitoVerifier {
         self.core.jwks_uri()
     }
 
+    /// Everything but the RSA check, for benchmarks (feature `unstable-internals`). With
+    /// `typed`, also builds the `AccessClaims`.
+    #[cfg(feature = "unstable-internals")]
+    pub(crate) fn danger_verify_access_without_signature(
+        &self,
+        token: &str,
+        typed: bool,
+    ) -> Result<Option<AccessClaims>, Error> {
+        let decoded = self.core.danger_skip_signature_cached(token)?;
+        if typed {
+            return self
+                .finish_typed(&decoded, TokenUse::Access, None, AccessClaims::from_payload)
+                .map(Some);
+        }
+        let payload: Payload<'_> = self.core.check_claims(&decoded, None)?;
+        self.rules.check(&payload, TokenUse::Access)?;
+        Ok(None)
+    }
+
+    /// Stage 5 for `verify::<T>`: checks, then the caller's type from the payload text.
     fn finish<T: DeserializeOwned>(
         &self,
-        decoded: &DecodedToken<'_>,
+        decoded: &SignedToken<'_>,
         requested: TokenUse,
         nonce: Option<&str>,
     ) -> Result<T, Error> {
-        let view: CognitoView<'_> = self.core.check_claims(decoded, nonce)?;
-        self.rules.check(&view, requested)?;
-        drop(view);
+        let payload: Payload<'_> = self.core.check_claims(decoded, nonce)?;
+        self.rules.check(&payload, requested)?;
+        drop(payload);
         deserialize_claims(decoded.payload_json())
     }
 
-    fn finish_any(&self, decoded: &DecodedToken<'_>) -> Result<CognitoClaims, Error> {
-        let view: CognitoView<'_> = self.core.check_claims(decoded, None)?;
-        let kind = self.rules.check(&view, TokenUse::Any)?;
-        drop(view);
-        Ok(match kind {
-            Kind::Id => CognitoClaims::Id(deserialize_claims(decoded.payload_json())?),
-            Kind::Access => CognitoClaims::Access(deserialize_claims(decoded.payload_json())?),
-        })
+    /// Stage 5 for the typed claims: one pass over the payload, checks, then the claims built
+    /// from what was read.
+    fn finish_typed<T>(
+        &self,
+        decoded: &SignedToken<'_>,
+        requested: TokenUse,
+        nonce: Option<&str>,
+        build: fn(Payload<'_>) -> Result<T, String>,
+    ) -> Result<T, Error> {
+        let payload: Payload<'_> = self.core.check_claims(decoded, nonce)?;
+        self.rules.check(&payload, requested)?;
+        build(payload).map_err(|reason| Error::ClaimsType { reason })
+    }
+
+    fn finish_any(&self, decoded: &SignedToken<'_>) -> Result<CognitoClaims, Error> {
+        let payload: Payload<'_> = self.core.check_claims(decoded, None)?;
+        let claims = match self.rules.check(&payload, TokenUse::Any)? {
+            Kind::Id => IdClaims::from_payload(payload).map(CognitoClaims::Id),
+            Kind::Access => AccessClaims::from_payload(payload).map(CognitoClaims::Access),
+        };
+        claims.map_err(|reason| Error::ClaimsType { reason })
     }
 }
 
@@ -592,8 +598,8 @@ mod tests {
     }
 
     fn check(r: &Rules, json: &str, requested: TokenUse) -> Result<Kind, ErrorKind> {
-        let view: CognitoView<'_> = serde_json::from_str(json).unwrap();
-        r.check(&view, requested).map_err(|e| e.kind())
+        let payload: Payload<'_> = serde_json::from_str(json).unwrap();
+        r.check(&payload, requested).map_err(|e| e.kind())
     }
 
     #[test]

@@ -198,16 +198,17 @@ impl KeyStore {
         result.map(|_| ()).map_err(Error::Jwks)
     }
 
-    /// Runs `f` with the key for `kid`, fetching the key set if needed.
+    /// Runs `f` with the key for `kid`, fetching the key set if needed. `now` is the caller's
+    /// reading of the clock.
     pub(crate) async fn with_key<R>(
         self: &Arc<Self>,
         kid: &str,
+        now: Duration,
         f: impl FnOnce(&RsaPublicKey) -> R,
     ) -> Result<R, Error> {
         // Read the attempt count before the snapshot: a fetch that lands between the two is then
         // seen as "someone fetched for us", never missed.
         let seen = self.attempts.load(Ordering::Acquire);
-        let now = self.clock.now();
         let had_set = {
             let guard = self.snapshot.load();
             match guard.as_deref() {
@@ -239,9 +240,9 @@ impl KeyStore {
     pub(crate) fn with_cached_key<R>(
         self: &Arc<Self>,
         kid: &str,
+        now: Duration,
         f: impl FnOnce(&RsaPublicKey) -> R,
     ) -> Result<R, Error> {
-        let now = self.clock.now();
         let guard = self.snapshot.load();
         match guard.as_deref() {
             Some(snap) if now < snap.stale_until => {

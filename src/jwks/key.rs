@@ -9,8 +9,6 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Deserialize;
 
 use crate::error::{Error, JwksError, excerpt};
@@ -169,7 +167,8 @@ fn convert(jwk: &RawJwk<'_>) -> KeyEntry {
     let (Some(n), Some(e)) = (as_str(&jwk.n), as_str(&jwk.e)) else {
         return KeyEntry::Unusable("n or e is missing");
     };
-    let (Ok(n), Ok(e)) = (URL_SAFE_NO_PAD.decode(n), URL_SAFE_NO_PAD.decode(e)) else {
+    let b64 = base64_simd::URL_SAFE_NO_PAD;
+    let (Ok(n), Ok(e)) = (b64.decode_to_vec(n), b64.decode_to_vec(e)) else {
         return KeyEntry::Unusable("n or e is not unpadded base64url");
     };
     match RsaPublicKey::from_components(&n, &e) {
@@ -184,6 +183,8 @@ fn convert(jwk: &RawJwk<'_>) -> KeyEntry {
 mod tests {
     use aws_lc_rs::rsa::{KeyPair, KeySize};
     use aws_lc_rs::signature::KeyPair as _;
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
     use super::*;
     use crate::ErrorKind;
