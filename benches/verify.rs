@@ -17,7 +17,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use cognito_jwt_verify::testkit::TestIssuer;
 use cognito_jwt_verify::{
-    BoxFuture, CognitoVerifier, FetchedJwks, JwksError, JwksFetcher, TokenUse, internals,
+    BoxFuture, CognitoVerifier, FetchedJwks, JwksError, JwksFetcher, TokenCacheConfig, TokenUse,
+    internals,
 };
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use tokio::runtime::Runtime;
@@ -82,6 +83,18 @@ impl Fixture {
             .claim("phone_number_verified", false)
             .claim("at_hash", "VkM3aG9tZS1yZWFsLWF0LWhhc2g")
             .sign();
+        if let Some(dir) = std::env::var_os("COMPARE_FIXTURE_DIR") {
+            // benches/compare/run.sh verifies this same token with other libraries.
+            let fixture = serde_json::json!({
+                "token": access,
+                "jwks": serde_json::from_str::<serde_json::Value>(&issuer.jwks_json()).unwrap(),
+                "user_pool_id": issuer.pool_id().as_str(),
+                "issuer": issuer.issuer(),
+                "client_id": CLIENT,
+            });
+            let path = std::path::Path::new(&dir).join("fixture.json");
+            std::fs::write(path, fixture.to_string()).unwrap();
+        }
         let jwks: serde_json::Value = serde_json::from_str(&issuer.jwks_json()).unwrap();
         let key = &jwks["keys"][0];
         let n = URL_SAFE_NO_PAD.decode(key["n"].as_str().unwrap()).unwrap();
@@ -162,6 +175,18 @@ fn ours(c: &mut Criterion, f: &Fixture) {
     c.bench_function("verify_warm_id", |b| {
         b.iter(|| f.verifier.verify_id_cached(black_box(&f.id)).unwrap());
     });
+    let cached = f
+        .issuer
+        .verifier_builder(CLIENT)
+        .token_use(TokenUse::Any)
+        .jwks(f.issuer.jwks_json())
+        .token_cache(TokenCacheConfig::default())
+        .build()
+        .unwrap();
+    cached.verify_access_cached(&f.access).unwrap();
+    c.bench_function("cached_token_hit", |b| {
+        b.iter(|| cached.verify_access_cached(black_box(&f.access)).unwrap());
+    });
     let jwks = f.issuer.jwks_json();
     c.bench_function("verify_cold", |b| {
         b.iter_batched(
@@ -237,12 +262,14 @@ fn peers(c: &mut Criterion, f: &Fixture) {
     let mut validation = Validation::new(Algorithm::RS256);
     validation.set_issuer(&[f.issuer.issuer()]);
     validation.validate_aud = false;
-    c.bench_function("peer/jsonwebtoken_decode", |b| {
+    let mut g = c.benchmark_group("peer");
+    g.bench_function("jsonwebtoken_decode", |b| {
         b.iter(|| {
             jsonwebtoken::decode::<serde_json::Value>(black_box(&f.access), &key, &validation)
                 .unwrap()
         });
     });
+    g.finish();
 }
 
 /// Total wall time of `iters` verifications split over `threads` threads.

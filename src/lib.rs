@@ -121,6 +121,7 @@
 //!   generates RSA keys, serves their JWKS on 127.0.0.1 and mints tokens.
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
+#![forbid(unsafe_code)]
 
 mod clock;
 mod cognito;
@@ -133,6 +134,7 @@ pub use crate::clock::{Clock, ManualClock, SystemClock};
 pub use crate::cognito::claims::{AccessClaims, CognitoClaims, IdClaims, Scopes, TokenUse};
 pub use crate::cognito::multi::MultiPoolVerifier;
 pub use crate::cognito::pool::{IssuerFormat, UserPoolId};
+pub use crate::cognito::token_cache::TokenCacheConfig;
 pub use crate::cognito::verifier::{CognitoVerifier, CognitoVerifierBuilder};
 pub use crate::error::{BuildError, EXCERPT_MAX, Error, ErrorKind, JwksError};
 pub use crate::jwks::cache::KeyCacheConfig;

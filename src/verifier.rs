@@ -4,7 +4,7 @@
 //! signature → claims → typed result. Claims are parsed only after the signature holds.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use serde::de::DeserializeOwned;
@@ -15,6 +15,7 @@ use crate::jwks::cache::{KeyCacheConfig, KeyStore};
 use crate::jwks::fetch::{HttpFetcher, JwksFetcher};
 use crate::jwt::claims::{ClaimsView, RegisteredView, Validation};
 use crate::jwt::parse::{DEFAULT_MAX_TOKEN_LEN, DecodedToken, parse_json_object};
+use crate::jwt::signature::RsaPublicKey;
 
 /// The default tolerance for clock skew when checking `exp`, `nbf` and `iat`.
 pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(10);
@@ -80,7 +81,7 @@ impl JwtVerifier {
     /// # Errors
     /// An [`Error`] naming the first check that failed.
     pub async fn verify<T: DeserializeOwned>(&self, token: &str) -> Result<T, Error> {
-        let signed = self.verify_signature(token).await?;
+        let signed = self.verify_signature(token, false).await?;
         self.finish_generic(&signed)
     }
 
@@ -90,7 +91,7 @@ impl JwtVerifier {
     /// # Errors
     /// [`Error::KeyNotCached`] when the key is not cached; otherwise as [`verify`](Self::verify).
     pub fn verify_cached<T: DeserializeOwned>(&self, token: &str) -> Result<T, Error> {
-        let signed = self.verify_signature_cached(token)?;
+        let signed = self.verify_signature_cached(token, false)?;
         self.finish_generic(&signed)
     }
 
@@ -137,35 +138,65 @@ impl JwtVerifier {
         deserialize_claims(signed.payload_json())
     }
 
-    /// Stages 1–4: parse, key lookup (fetching if needed), signature.
+    /// Stages 1–4: parse, key lookup (fetching if needed), signature. With `keep_key`, the
+    /// result remembers which key verified it (for the token cache).
     pub(crate) async fn verify_signature<'t>(
         &self,
         token: &'t str,
+        keep_key: bool,
     ) -> Result<SignedToken<'t>, Error> {
         let now = self.inner.clock.now();
         let decoded = DecodedToken::decode(token, self.inner.max_token_len)?;
         let header = decoded.header()?;
-        self.inner
+        let key = self
+            .inner
             .keys
             .with_key(&header.kid, now, |key| {
                 key.verify(decoded.signing_input(), decoded.signature())
+                    .map(|()| keep_key.then(|| (header.kid.as_ref().into(), Arc::downgrade(key))))
             })
             .await??;
-        Ok(SignedToken { decoded, now })
+        Ok(SignedToken { decoded, now, key })
     }
 
     /// Stages 1–4 with cached keys only.
     pub(crate) fn verify_signature_cached<'t>(
         &self,
         token: &'t str,
+        keep_key: bool,
     ) -> Result<SignedToken<'t>, Error> {
         let now = self.inner.clock.now();
         let decoded = DecodedToken::decode(token, self.inner.max_token_len)?;
         let header = decoded.header()?;
-        self.inner.keys.with_cached_key(&header.kid, now, |key| {
+        let key = self.inner.keys.with_cached_key(&header.kid, now, |key| {
             key.verify(decoded.signing_input(), decoded.signature())
+                .map(|()| keep_key.then(|| (header.kid.as_ref().into(), Arc::downgrade(key))))
         })??;
-        Ok(SignedToken { decoded, now })
+        Ok(SignedToken { decoded, now, key })
+    }
+
+    /// Whether `kid` still names exactly the key `same` accepts, in a key set that is still
+    /// usable at `now`. Never does I/O.
+    pub(crate) fn key_is_current(
+        &self,
+        kid: &str,
+        now: Duration,
+        same: impl FnOnce(&Arc<RsaPublicKey>) -> bool,
+    ) -> bool {
+        self.inner
+            .keys
+            .with_cached_key(kid, now, same)
+            .unwrap_or(false)
+    }
+
+    /// The clock.
+    pub(crate) fn now(&self) -> Duration {
+        self.inner.clock.now()
+    }
+
+    /// The leeway, in seconds.
+    pub(crate) fn leeway_secs(&self) -> u64 {
+        self.inner.validation.leeway
     }
 
     /// Stages 1–3 with cached keys, and no signature check: for benchmarks of the non-RSA cost.
@@ -178,7 +209,11 @@ impl JwtVerifier {
         let decoded = DecodedToken::decode(token, self.inner.max_token_len)?;
         let header = decoded.header()?;
         self.inner.keys.with_cached_key(&header.kid, now, |_| ())?;
-        Ok(SignedToken { decoded, now })
+        Ok(SignedToken {
+            decoded,
+            now,
+            key: None,
+        })
     }
 
     /// Stage 5: parses the verified payload into the view `V` and checks the registered claims
@@ -201,11 +236,17 @@ impl JwtVerifier {
 pub(crate) struct SignedToken<'t> {
     decoded: DecodedToken<'t>,
     now: Duration,
+    /// The kid and key that verified the signature, when asked for.
+    key: Option<(Box<str>, Weak<RsaPublicKey>)>,
 }
 
 impl SignedToken<'_> {
     pub(crate) fn payload_json(&self) -> &[u8] {
         self.decoded.payload_json()
+    }
+
+    pub(crate) fn take_key(&mut self) -> Option<(Box<str>, Weak<RsaPublicKey>)> {
+        self.key.take()
     }
 }
 

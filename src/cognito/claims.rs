@@ -44,8 +44,8 @@ impl TokenUse {
 
 /// The claims of a verified Cognito ID token.
 ///
-/// Claims without a field of their own (including `custom:*` attributes and `token_use`) are kept
-/// in [`other`](Self::other).
+/// Claims without a field of their own (including `custom:*` attributes) are kept in
+/// [`other`](Self::other).
 ///
 /// ```
 /// use cognito_jwt_verify::IdClaims;
@@ -109,7 +109,8 @@ pub struct IdClaims {
     /// The nonce of the hosted UI's authorization request, if there was one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub nonce: Option<String>,
-    /// Every other claim: `token_use`, `custom:*` attributes, `at_hash`, `cognito:roles`, ….
+    /// Every other claim: `custom:*` attributes, `at_hash`, `cognito:roles`, …. (`token_use` is
+    /// not kept: the type says it.)
     #[serde(flatten)]
     pub other: Map<String, Value>,
 }
@@ -187,7 +188,8 @@ pub struct AccessClaims {
     /// The remembered device's key, when device tracking is on.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub device_key: Option<String>,
-    /// Every other claim: `token_use`, claims added by a pre-token-generation trigger, ….
+    /// Every other claim: claims added by a pre-token-generation trigger, …. (`token_use` is not
+    /// kept: the type says it.)
     #[serde(flatten)]
     pub other: Map<String, Value>,
 }
@@ -457,11 +459,12 @@ impl<'a> Payload<'a> {
         self.slots.get_mut(name as usize).and_then(Option::take)
     }
 
-    /// Moves the known claims not in `keep` into `other`, and returns `other`.
+    /// Moves the known claims not in `keep` into `other`, and returns `other`. `token_use` is
+    /// dropped: the claims' type already says it (and it was checked).
     fn rest(&mut self, keep: &[Name]) -> Map<String, Value> {
         let mut other = std::mem::take(&mut self.other);
         for name in Name::ALL {
-            if keep.contains(&name) {
+            if keep.contains(&name) || name == Name::TokenUse {
                 continue;
             }
             if let Some(value) = self.take(name) {
@@ -733,7 +736,8 @@ mod tests {
         assert_eq!(c.custom_attribute("tenant"), Some("acme"));
         assert_eq!(c.custom_attribute("n"), None);
         assert_eq!(c.custom_attributes().count(), 2);
-        assert_eq!(c.other["token_use"], "id");
+        assert!(!c.other.contains_key("token_use"));
+        assert_eq!(c.other.len(), 2);
         let back: IdClaims = serde_json::from_value(serde_json::to_value(&c).unwrap()).unwrap();
         assert_eq!(back, c);
     }

@@ -4,4 +4,5 @@
 pub(crate) mod claims;
 pub(crate) mod multi;
 pub(crate) mod pool;
+pub(crate) mod token_cache;
 pub(crate) mod verifier;

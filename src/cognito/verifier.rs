@@ -9,10 +9,13 @@ use serde::de::DeserializeOwned;
 use crate::clock::Clock;
 use crate::cognito::claims::{AccessClaims, CognitoClaims, IdClaims, Name, Payload, TokenUse};
 use crate::cognito::pool::{IssuerFormat, UserPoolId, is_region};
+use crate::cognito::token_cache::{Entry, TokenCache, TokenCacheConfig};
 use crate::error::{BuildError, Error, excerpt};
 use crate::jwks::cache::KeyCacheConfig;
 use crate::jwks::fetch::JwksFetcher;
-use crate::jwt::claims::{ClaimsView, Registered, check_audience, invalid_type, required_str};
+use crate::jwt::claims::{
+    ClaimsView, Registered, check_audience, invalid_type, numeric_date, required_str,
+};
 use crate::jwt::parse::JsonValue;
 use crate::verifier::{CoreOptions, JwtVerifier, SignedToken, deserialize_claims};
 
@@ -40,6 +43,7 @@ use crate::verifier::{CoreOptions, JwtVerifier, SignedToken, deserialize_claims}
 pub struct CognitoVerifier {
     core: JwtVerifier,
     rules: Arc<Rules>,
+    token_cache: Option<TokenCache>,
 }
 
 #[derive(Debug)]
@@ -158,6 +162,7 @@ impl CognitoVerifier {
             groups: Vec::new(),
             scopes: Vec::new(),
             core: CoreOptions::default(),
+            token_cache: None,
         }
     }
 
@@ -194,6 +199,7 @@ impl CognitoVerifier {
             groups: Vec::new(),
             scopes: Vec::new(),
             core: CoreOptions::default(),
+            token_cache: None,
         }
     }
 
@@ -203,19 +209,19 @@ impl CognitoVerifier {
     /// An [`Error`] naming the first check that failed; [`Error::WrongTokenUse`] for an access
     /// token or when the verifier was configured for access tokens only.
     pub async fn verify_id(&self, token: &str) -> Result<IdClaims, Error> {
-        let decoded = self.core.verify_signature(token).await?;
-        self.finish_typed(&decoded, TokenUse::Id, None, IdClaims::from_payload)
+        into_id(self.claims(token, TokenUse::Id).await?)
     }
 
     /// Verifies an ID token from the hosted UI's authorization code flow and checks that its
-    /// `nonce` is `nonce` (the one sent in the authorization request).
+    /// `nonce` is `nonce` (the one sent in the authorization request). Never answered from the
+    /// token cache.
     ///
     /// # Errors
     /// As [`verify_id`](Self::verify_id), and [`Error::WrongNonce`] or
     /// [`Error::MissingClaim`] when the nonce does not match or is absent.
     pub async fn verify_id_with_nonce(&self, token: &str, nonce: &str) -> Result<IdClaims, Error> {
-        let decoded = self.core.verify_signature(token).await?;
-        self.finish_typed(&decoded, TokenUse::Id, Some(nonce), IdClaims::from_payload)
+        let signed = self.core.verify_signature(token, false).await?;
+        into_id(self.finish_claims(&signed, TokenUse::Id, Some(nonce))?.0)
     }
 
     /// Verifies an access token.
@@ -224,8 +230,7 @@ impl CognitoVerifier {
     /// An [`Error`] naming the first check that failed; [`Error::WrongTokenUse`] for an ID token
     /// or when the verifier was configured for ID tokens only.
     pub async fn verify_access(&self, token: &str) -> Result<AccessClaims, Error> {
-        let decoded = self.core.verify_signature(token).await?;
-        self.finish_typed(&decoded, TokenUse::Access, None, AccessClaims::from_payload)
+        into_access(self.claims(token, TokenUse::Access).await?)
     }
 
     /// Verifies a token of the configured kind(s) and returns the claims of whichever kind it is.
@@ -233,18 +238,18 @@ impl CognitoVerifier {
     /// # Errors
     /// An [`Error`] naming the first check that failed.
     pub async fn verify_any(&self, token: &str) -> Result<CognitoClaims, Error> {
-        let decoded = self.core.verify_signature(token).await?;
-        self.finish_any(&decoded)
+        self.claims(token, TokenUse::Any).await
     }
 
-    /// Verifies a token of the configured kind(s) and deserializes its claims into `T`.
+    /// Verifies a token of the configured kind(s) and deserializes its claims into `T`. Never
+    /// answered from the token cache.
     ///
     /// # Errors
     /// An [`Error`] naming the first check that failed; [`Error::ClaimsType`] when the verified
     /// claims do not fit `T`.
     pub async fn verify<T: DeserializeOwned>(&self, token: &str) -> Result<T, Error> {
-        let decoded = self.core.verify_signature(token).await?;
-        self.finish(&decoded, TokenUse::Any, None)
+        let signed = self.core.verify_signature(token, false).await?;
+        self.finish(&signed, TokenUse::Any, None)
     }
 
     /// [`verify_id`](Self::verify_id) with cached keys only, never doing I/O.
@@ -252,8 +257,7 @@ impl CognitoVerifier {
     /// # Errors
     /// [`Error::KeyNotCached`] when the key is not cached; otherwise as `verify_id`.
     pub fn verify_id_cached(&self, token: &str) -> Result<IdClaims, Error> {
-        let decoded = self.core.verify_signature_cached(token)?;
-        self.finish_typed(&decoded, TokenUse::Id, None, IdClaims::from_payload)
+        into_id(self.claims_cached(token, TokenUse::Id)?)
     }
 
     /// [`verify_access`](Self::verify_access) with cached keys only, never doing I/O.
@@ -261,8 +265,7 @@ impl CognitoVerifier {
     /// # Errors
     /// [`Error::KeyNotCached`] when the key is not cached; otherwise as `verify_access`.
     pub fn verify_access_cached(&self, token: &str) -> Result<AccessClaims, Error> {
-        let decoded = self.core.verify_signature_cached(token)?;
-        self.finish_typed(&decoded, TokenUse::Access, None, AccessClaims::from_payload)
+        into_access(self.claims_cached(token, TokenUse::Access)?)
     }
 
     /// [`verify_any`](Self::verify_any) with cached keys only, never doing I/O.
@@ -270,8 +273,7 @@ impl CognitoVerifier {
     /// # Errors
     /// [`Error::KeyNotCached`] when the key is not cached; otherwise as `verify_any`.
     pub fn verify_any_cached(&self, token: &str) -> Result<CognitoClaims, Error> {
-        let decoded = self.core.verify_signature_cached(token)?;
-        self.finish_any(&decoded)
+        self.claims_cached(token, TokenUse::Any)
     }
 
     /// Fetches the pool's key set now, ignoring the refetch cooldown. Call it at startup.
@@ -322,9 +324,8 @@ impl CognitoVerifier {
     ) -> Result<Option<AccessClaims>, Error> {
         let decoded = self.core.danger_skip_signature_cached(token)?;
         if typed {
-            return self
-                .finish_typed(&decoded, TokenUse::Access, None, AccessClaims::from_payload)
-                .map(Some);
+            let (claims, _) = self.finish_claims(&decoded, TokenUse::Access, None)?;
+            return into_access(claims).map(Some);
         }
         let payload: Payload<'_> = self.core.check_claims(&decoded, None)?;
         self.rules.check(&payload, TokenUse::Access)?;
@@ -344,27 +345,137 @@ impl CognitoVerifier {
         deserialize_claims(decoded.payload_json())
     }
 
-    /// Stage 5 for the typed claims: one pass over the payload, checks, then the claims built
-    /// from what was read.
-    fn finish_typed<T>(
+    /// Stage 5 for the typed claims: one pass over the payload, the checks, then the claims
+    /// built from what was read. Also returns the token's `nbf`, for the token cache.
+    fn finish_claims(
         &self,
-        decoded: &SignedToken<'_>,
+        signed: &SignedToken<'_>,
         requested: TokenUse,
         nonce: Option<&str>,
-        build: fn(Payload<'_>) -> Result<T, String>,
-    ) -> Result<T, Error> {
-        let payload: Payload<'_> = self.core.check_claims(decoded, nonce)?;
-        self.rules.check(&payload, requested)?;
-        build(payload).map_err(|reason| Error::ClaimsType { reason })
-    }
-
-    fn finish_any(&self, decoded: &SignedToken<'_>) -> Result<CognitoClaims, Error> {
-        let payload: Payload<'_> = self.core.check_claims(decoded, None)?;
-        let claims = match self.rules.check(&payload, TokenUse::Any)? {
+    ) -> Result<(CognitoClaims, Option<i64>), Error> {
+        let payload: Payload<'_> = self.core.check_claims(signed, nonce)?;
+        let kind = self.rules.check(&payload, requested)?;
+        let nbf = payload
+            .get(Name::Nbf)
+            .map(|v| numeric_date(v, "nbf"))
+            .transpose()?;
+        let claims = match kind {
             Kind::Id => IdClaims::from_payload(payload).map(CognitoClaims::Id),
             Kind::Access => AccessClaims::from_payload(payload).map(CognitoClaims::Access),
         };
-        claims.map_err(|reason| Error::ClaimsType { reason })
+        let claims = claims.map_err(|reason| Error::ClaimsType { reason })?;
+        Ok((claims, nbf))
+    }
+
+    /// The typed verifications, through the token cache when there is one.
+    async fn claims(&self, token: &str, requested: TokenUse) -> Result<CognitoClaims, Error> {
+        let digest = match self.cached_claims(token, requested) {
+            Ok(hit) => return Ok(hit),
+            Err(digest) => digest,
+        };
+        let mut signed = self.core.verify_signature(token, digest.is_some()).await?;
+        let (claims, nbf) = self.finish_claims(&signed, requested, None)?;
+        self.remember(digest, &mut signed, &claims, nbf);
+        Ok(claims)
+    }
+
+    /// As [`claims`](Self::claims), with cached keys only.
+    fn claims_cached(&self, token: &str, requested: TokenUse) -> Result<CognitoClaims, Error> {
+        let digest = match self.cached_claims(token, requested) {
+            Ok(hit) => return Ok(hit),
+            Err(digest) => digest,
+        };
+        let mut signed = self.core.verify_signature_cached(token, digest.is_some())?;
+        let (claims, nbf) = self.finish_claims(&signed, requested, None)?;
+        self.remember(digest, &mut signed, &claims, nbf);
+        Ok(claims)
+    }
+
+    /// A token-cache hit, or (as the error) the token's digest to store the result under when
+    /// there is a cache.
+    fn cached_claims(
+        &self,
+        token: &str,
+        requested: TokenUse,
+    ) -> Result<CognitoClaims, Option<[u8; 32]>> {
+        let Some(cache) = &self.token_cache else {
+            return Err(None);
+        };
+        let digest = TokenCache::digest(token);
+        let Some(entry) = cache.get(&digest) else {
+            return Err(Some(digest));
+        };
+        let kind_fits = matches!(
+            (&entry.claims, requested),
+            (_, TokenUse::Any)
+                | (CognitoClaims::Id(_), TokenUse::Id)
+                | (CognitoClaims::Access(_), TokenUse::Access)
+        );
+        if !kind_fits {
+            // Verify in full: that produces the precise error.
+            return Err(None);
+        }
+        let now = self.core.now();
+        if entry.in_window(now, self.core.leeway_secs())
+            && self
+                .core
+                .key_is_current(&entry.kid, now, |key| entry.same_key(key))
+        {
+            return Ok(entry.claims.clone());
+        }
+        cache.remove(&digest);
+        Err(Some(digest))
+    }
+
+    fn remember(
+        &self,
+        digest: Option<[u8; 32]>,
+        signed: &mut SignedToken<'_>,
+        claims: &CognitoClaims,
+        nbf: Option<i64>,
+    ) {
+        let (Some(cache), Some(digest), Some((kid, key))) =
+            (&self.token_cache, digest, signed.take_key())
+        else {
+            return;
+        };
+        let exp = match claims {
+            CognitoClaims::Id(c) => c.exp,
+            CognitoClaims::Access(c) => c.exp,
+        };
+
+        cache.insert(
+            digest,
+            Entry {
+                claims: claims.clone(),
+                exp,
+                nbf,
+                kid,
+                key,
+            },
+        );
+    }
+}
+
+fn into_id(claims: CognitoClaims) -> Result<IdClaims, Error> {
+    match claims {
+        CognitoClaims::Id(c) => Ok(c),
+        // Unreachable: the rules accepted the token as an ID token.
+        CognitoClaims::Access(_) => Err(Error::WrongTokenUse {
+            expected: "id",
+            found: "access".into(),
+        }),
+    }
+}
+
+fn into_access(claims: CognitoClaims) -> Result<AccessClaims, Error> {
+    match claims {
+        CognitoClaims::Access(c) => Ok(c),
+        // Unreachable: the rules accepted the token as an access token.
+        CognitoClaims::Id(_) => Err(Error::WrongTokenUse {
+            expected: "access",
+            found: "id".into(),
+        }),
     }
 }
 
@@ -391,9 +502,18 @@ pub struct CognitoVerifierBuilder {
     groups: Vec<String>,
     scopes: Vec<String>,
     core: CoreOptions,
+    token_cache: Option<TokenCacheConfig>,
 }
 
 impl CognitoVerifierBuilder {
+    /// Turns on the verified-token cache (off by default): a token seen before skips the RSA
+    /// work, while its time window and key are re-checked on every hit. Read
+    /// [`TokenCacheConfig`] for the trade-offs.
+    pub fn token_cache(mut self, config: TokenCacheConfig) -> Self {
+        self.token_cache = Some(config);
+        self
+    }
+
     /// The app client ids whose tokens are accepted (`aud` of ID tokens, `client_id` of access
     /// tokens). Required, unless [`danger_accept_any_client_id`](Self::danger_accept_any_client_id)
     /// is called.
@@ -565,6 +685,7 @@ impl CognitoVerifierBuilder {
         let core = core.build(&issuer, &jwks_uri, None)?;
         Ok(CognitoVerifier {
             core,
+            token_cache: self.token_cache.as_ref().map(TokenCache::new),
             rules: Arc::new(Rules {
                 pool,
                 token_use,

@@ -204,7 +204,7 @@ impl KeyStore {
         self: &Arc<Self>,
         kid: &str,
         now: Duration,
-        f: impl FnOnce(&RsaPublicKey) -> R,
+        f: impl FnOnce(&Arc<RsaPublicKey>) -> R,
     ) -> Result<R, Error> {
         // Read the attempt count before the snapshot: a fetch that lands between the two is then
         // seen as "someone fetched for us", never missed.
@@ -241,7 +241,7 @@ impl KeyStore {
         self: &Arc<Self>,
         kid: &str,
         now: Duration,
-        f: impl FnOnce(&RsaPublicKey) -> R,
+        f: impl FnOnce(&Arc<RsaPublicKey>) -> R,
     ) -> Result<R, Error> {
         let guard = self.snapshot.load();
         match guard.as_deref() {

@@ -13,3 +13,4 @@ mod cli;
 mod cognito;
 mod common;
 mod generic;
+mod token_cache;

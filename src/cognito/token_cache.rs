@@ -1,0 +1,145 @@
+//! The opt-in verified-token cache: skip the RSA work for a token seen before.
+
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use aws_lc_rs::digest;
+
+use crate::clock::unix_seconds;
+use crate::cognito::claims::CognitoClaims;
+use crate::jwt::signature::RsaPublicKey;
+
+/// Settings of the verified-token cache (off unless
+/// [`CognitoVerifierBuilder::token_cache`](crate::CognitoVerifierBuilder::token_cache) is called).
+///
+/// Services that see the same token many times (a browser session calling an API) can skip the
+/// RSA verification on repeats, as API Gateway's own authorizer cache does. An entry is:
+///
+/// - keyed by the SHA-256 of the whole token, so a token that differs in any byte misses;
+/// - stored only after a full, successful verification: a rejection is never cached;
+/// - re-checked on every hit against the verifier's clock (`exp`, `nbf`, with the leeway), so it
+///   never outlives its token;
+/// - dropped as soon as the signing key is no longer in the cached key set (rotation, withdrawal,
+///   or the key set aging out);
+/// - used only for the same kind of call (`verify_id`, `verify_access`, `verify_any`); calls with a
+///   nonce and `verify::<T>` always verify in full.
+///
+/// The trade-offs: memory (up to [`max_entries`](Self::max_entries) claim sets, about 1–2 KB
+/// each), and the verified claims of recent tokens stay in memory until they expire (the tokens
+/// themselves are not stored). Nothing is weakened: a cached acceptance is one the verifier made
+/// and would make again, with the same key, at this time.
+///
+/// ```
+/// use std::time::Duration;
+/// use cognito_jwt_verify::TokenCacheConfig;
+///
+/// let config = TokenCacheConfig::default()
+///     .max_entries(50_000)
+///     .max_ttl(Duration::from_secs(600));
+/// # let _ = config;
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TokenCacheConfig {
+    max_entries: u64,
+    max_ttl: Duration,
+}
+
+impl Default for TokenCacheConfig {
+    /// 10,000 entries, each kept at most 5 minutes (and never past its token's `exp`).
+    fn default() -> Self {
+        Self {
+            max_entries: 10_000,
+            max_ttl: Duration::from_secs(300),
+        }
+    }
+}
+
+impl TokenCacheConfig {
+    /// The most tokens remembered; the least useful are evicted first.
+    pub fn max_entries(mut self, max_entries: u64) -> Self {
+        self.max_entries = max_entries;
+        self
+    }
+
+    /// The longest an entry is kept, however far its `exp`.
+    pub fn max_ttl(mut self, max_ttl: Duration) -> Self {
+        self.max_ttl = max_ttl;
+        self
+    }
+}
+
+/// What a hit needs: the claims, their time window, and the key that verified them.
+#[derive(Debug)]
+pub(crate) struct Entry {
+    pub(crate) claims: CognitoClaims,
+    pub(crate) exp: i64,
+    pub(crate) nbf: Option<i64>,
+    pub(crate) kid: Box<str>,
+    /// Keeps the key's allocation alive, so its address cannot be reused by another key.
+    pub(crate) key: Weak<RsaPublicKey>,
+}
+
+impl Entry {
+    /// Whether the entry is still inside its token's time window at `now` (with `leeway`).
+    pub(crate) fn in_window(&self, now: Duration, leeway: u64) -> bool {
+        let now = unix_seconds(now);
+        let leeway = i64::try_from(leeway).unwrap_or(i64::MAX);
+        now < self.exp.saturating_add(leeway)
+            && self.nbf.is_none_or(|nbf| now.saturating_add(leeway) >= nbf)
+    }
+
+    /// Whether `key` is the very key this entry was verified with.
+    pub(crate) fn same_key(&self, key: &Arc<RsaPublicKey>) -> bool {
+        std::ptr::eq(self.key.as_ptr(), Arc::as_ptr(key))
+    }
+}
+
+/// Token digest to entry.
+#[derive(Debug, Clone)]
+pub(crate) struct TokenCache {
+    entries: moka::sync::Cache<[u8; 32], Arc<Entry>>,
+}
+
+impl TokenCache {
+    pub(crate) fn new(config: &TokenCacheConfig) -> Self {
+        Self {
+            entries: moka::sync::Cache::builder()
+                .max_capacity(config.max_entries)
+                .time_to_live(config.max_ttl)
+                .build(),
+        }
+    }
+
+    pub(crate) fn digest(token: &str) -> [u8; 32] {
+        let mut out = [0_u8; 32];
+        let d = digest::digest(&digest::SHA256, token.as_bytes());
+        for (o, b) in out.iter_mut().zip(d.as_ref()) {
+            *o = *b;
+        }
+        out
+    }
+
+    pub(crate) fn get(&self, digest: &[u8; 32]) -> Option<Arc<Entry>> {
+        self.entries.get(digest)
+    }
+
+    pub(crate) fn insert(&self, digest: [u8; 32], entry: Entry) {
+        self.entries.insert(digest, Arc::new(entry));
+    }
+
+    pub(crate) fn remove(&self, digest: &[u8; 32]) {
+        self.entries.invalidate(digest);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn digests_differ_for_one_byte() {
+        assert_ne!(TokenCache::digest("a.b.c"), TokenCache::digest("a.b.d"));
+        assert_eq!(TokenCache::digest("a.b.c"), TokenCache::digest("a.b.c"));
+    }
+}

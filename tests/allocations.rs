@@ -1,0 +1,114 @@
+//! Heap allocations per verification, counted by a global allocator. Its own test binary, because
+//! a global allocator counts everything in the process.
+//!
+//! Run `cargo test --test allocations -- --nocapture` to see the counts.
+#![allow(
+    unsafe_code,
+    reason = "a GlobalAlloc impl is unsafe by definition; it only forwards"
+)]
+#![allow(clippy::unwrap_used, missing_docs)]
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use cognito_jwt_verify::TokenUse;
+use cognito_jwt_verify::testkit::TestIssuer;
+
+struct Counting;
+
+static COUNTING: AtomicBool = AtomicBool::new(false);
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: every method forwards to the system allocator unchanged; the counter is a side effect.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if COUNTING.load(Ordering::Relaxed) {
+            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        }
+        // SAFETY: the caller upholds GlobalAlloc::alloc's contract, which System shares.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: ptr was allocated by System (through alloc above) with this layout.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        if COUNTING.load(Ordering::Relaxed) {
+            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        }
+        // SAFETY: as for dealloc, and new_size is the caller's, per GlobalAlloc::realloc.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// Allocations made by one call of `f`, which must be the same on every call.
+fn allocations_per_call(runs: usize, mut f: impl FnMut()) -> usize {
+    f(); // warm up: lazy statics, first-use buffers
+    ALLOCATIONS.store(0, Ordering::SeqCst);
+    COUNTING.store(true, Ordering::SeqCst);
+    for _ in 0..runs {
+        f();
+    }
+    COUNTING.store(false, Ordering::SeqCst);
+    let total = ALLOCATIONS.load(Ordering::SeqCst);
+    assert_eq!(
+        total % runs,
+        0,
+        "{total} allocations over {runs} calls: not the same each call"
+    );
+    total / runs
+}
+
+/// One test, so no other test thread allocates while counting.
+#[test]
+fn allocations_per_verification() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let issuer = rt.block_on(TestIssuer::start()).unwrap();
+    let verifier = issuer
+        .verifier_builder("client")
+        .token_use(TokenUse::Any)
+        .jwks(issuer.jwks_json())
+        .build()
+        .unwrap();
+    let access = issuer
+        .access_token("client")
+        .groups(["admins", "users"])
+        .scopes(["openid", "orders/read"])
+        .sign();
+    let id = issuer
+        .id_token("client")
+        .claim("custom:tenant", "acme")
+        .sign();
+    let malformed = "e30.e30.!!!";
+
+    let verify_access = allocations_per_call(100, || {
+        verifier.verify_access_cached(&access).unwrap();
+    });
+    let verify_id = allocations_per_call(100, || {
+        verifier.verify_id_cached(&id).unwrap();
+    });
+    let rejected = allocations_per_call(100, || {
+        verifier.verify_access_cached(malformed).unwrap_err();
+    });
+    let checks_only = allocations_per_call(100, || {
+        cognito_jwt_verify::internals::check_access_without_signature(&verifier, &access).unwrap();
+    });
+    println!(
+        "allocations per call: verify_access {verify_access}, verify_id {verify_id}, \
+         checks only (no RSA, no typed claims) {checks_only}, malformed rejection {rejected}"
+    );
+    // Checks alone: one buffer for the decoded token, one Vec for the groups array. The typed
+    // claims add their own strings (7 for this access token plus the scope set and the groups;
+    // 8 for this ID token plus its custom attribute in `other`).
+    // A malformed token costs its error message. Exact, so a new allocation shows up here.
+    assert_eq!(checks_only, 2, "checks only");
+    assert_eq!(verify_access, 15, "verify_access");
+    assert_eq!(verify_id, 12, "verify_id");
+    assert_eq!(rejected, 2, "malformed");
+}
