@@ -115,6 +115,9 @@
 //! - **Not done:** refresh tokens (encrypted, readable only by Cognito) cannot be verified;
 //!   revocation (`GlobalSignOut`, `RevokeToken`) is not checked, as it needs a call to Cognito.
 //!
+//! The full model, against RFC 8725 and AWS's verification steps, with every limit and its
+//! default, is in the [`security`] module (and SECURITY.md).
+//!
 //! # Crate features
 //!
 //! - `test-kit` (off): [`testkit::TestIssuer`], a local Cognito-shaped issuer for your tests. It
@@ -180,6 +183,14 @@ pub mod internals {
             .map(drop)
     }
 
+    /// Parses a JWKS document as the key cache would; returns the kids of the usable keys.
+    ///
+    /// # Errors
+    /// When the document is not a usable key set.
+    pub fn parse_jwks(document: &[u8]) -> Result<Vec<String>, crate::JwksError> {
+        crate::jwks::key::KeySet::parse(document, crate::DEFAULT_MAX_KEYS).map(|s| s.usable_kids())
+    }
+
     /// As [`check_access_without_signature`], then the typed claims too.
     ///
     /// # Errors
@@ -191,6 +202,9 @@ pub mod internals {
         verifier.danger_verify_access_without_signature(token, true)
     }
 }
+
+#[doc = include_str!("../SECURITY.md")]
+pub mod security {}
 
 // The README's Rust examples are compiled as doctests.
 #[cfg(doctest)]

@@ -48,6 +48,37 @@ use crate::cognito::verifier::{CognitoVerifier, CognitoVerifierBuilder};
 /// The pool id a [`TestIssuer`] uses unless told otherwise.
 pub const DEFAULT_TEST_POOL: &str = "eu-west-1_TestPool1";
 
+/// An RSA signature scheme for [`TestIssuer::sign_raw_with`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RsaScheme {
+    /// RSASSA-PKCS1-v1_5 with SHA-256: what Cognito uses, the only one a verifier should accept.
+    Rs256,
+    /// RSASSA-PKCS1-v1_5 with SHA-384.
+    Rs384,
+    /// RSASSA-PKCS1-v1_5 with SHA-512.
+    Rs512,
+    /// RSASSA-PSS with SHA-256.
+    Ps256,
+    /// RSASSA-PSS with SHA-384.
+    Ps384,
+    /// RSASSA-PSS with SHA-512.
+    Ps512,
+}
+
+impl RsaScheme {
+    fn encoding(self) -> &'static dyn signature::RsaEncoding {
+        match self {
+            Self::Rs256 => &signature::RSA_PKCS1_SHA256,
+            Self::Rs384 => &signature::RSA_PKCS1_SHA384,
+            Self::Rs512 => &signature::RSA_PKCS1_SHA512,
+            Self::Ps256 => &signature::RSA_PSS_SHA256,
+            Self::Ps384 => &signature::RSA_PSS_SHA384,
+            Self::Ps512 => &signature::RSA_PSS_SHA512,
+        }
+    }
+}
+
 /// A signing key of the test issuer.
 struct TestKey {
     kid: String,
@@ -247,13 +278,20 @@ impl TestIssuer {
     }
 
     /// Signs `header` and `payload` exactly as given (JSON text, not re-encoded) with the current
-    /// key: for tests of hostile or odd tokens. The header is used verbatim, so it should name
-    /// `alg` and `kid` itself.
+    /// key and RS256: for tests of hostile or odd tokens. The header is used verbatim, so it should
+    /// name `alg` and `kid` itself.
     pub fn sign_raw(&self, header: &str, payload: &str) -> String {
+        self.sign_raw_with(RsaScheme::Rs256, header, payload.as_bytes())
+    }
+
+    /// Like [`sign_raw`](Self::sign_raw) with another RSA signature scheme (to check that a
+    /// verifier refuses RS384 or PS256 even when signed by the right key), and a payload of any
+    /// bytes (invalid UTF-8 included).
+    pub fn sign_raw_with(&self, scheme: RsaScheme, header: &str, payload: &[u8]) -> String {
         let signing_input = format!(
             "{}.{}",
             URL_SAFE_NO_PAD.encode_to_string(header),
-            URL_SAFE_NO_PAD.encode_to_string(payload)
+            URL_SAFE_NO_PAD.encode_to_string(payload),
         );
         let keys = self.state.keys();
         let Some(key) = keys.last() else {
@@ -263,7 +301,7 @@ impl TestIssuer {
         // Signing with a freshly generated key and the system RNG does not fail in practice; if
         // it did, the zero signature would be rejected by any verifier, which is fail-closed.
         let _ = key.pair.sign(
-            &signature::RSA_PKCS1_SHA256,
+            scheme.encoding(),
             &SystemRandom::new(),
             signing_input.as_bytes(),
             &mut sig,

@@ -268,6 +268,15 @@ impl CognitoVerifier {
         into_access(self.claims_cached(token, TokenUse::Access)?)
     }
 
+    /// [`verify`](Self::verify) with cached keys only, never doing I/O.
+    ///
+    /// # Errors
+    /// [`Error::KeyNotCached`] when the key is not cached; otherwise as `verify`.
+    pub fn verify_cached<T: DeserializeOwned>(&self, token: &str) -> Result<T, Error> {
+        let signed = self.core.verify_signature_cached(token, false)?;
+        self.finish(&signed, TokenUse::Any, None)
+    }
+
     /// [`verify_any`](Self::verify_any) with cached keys only, never doing I/O.
     ///
     /// # Errors

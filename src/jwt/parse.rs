@@ -60,11 +60,9 @@ impl<'t> DecodedToken<'t> {
         let header_b64 = bytes.get(..first).unwrap_or_default();
         let payload_b64 = bytes.get(first + 1..second).unwrap_or_default();
         let signature_b64 = bytes.get(second + 1..).unwrap_or_default();
-        for (segment, name) in [
-            (header_b64, "header"),
-            (payload_b64, "payload"),
-            (signature_b64, "signature"),
-        ] {
+        // An empty signature is refused by `header()`, after `alg`: an unsigned `alg: none` token
+        // is then reported as what it is.
+        for (segment, name) in [(header_b64, "header"), (payload_b64, "payload")] {
             if segment.is_empty() {
                 return Err(Error::Malformed {
                     reason: Cow::Owned(format!("the {name} segment is empty")),
@@ -112,7 +110,7 @@ impl<'t> DecodedToken<'t> {
 
     /// Parses and checks the header: `alg` must be `RS256`, `crit` must be absent, `kid` must be a
     /// string of at most [`MAX_KID_LEN`] bytes. Other parameters (`jku`, `x5u`, `jwk`, `x5c`,
-    /// `typ`, …) are skipped unread.
+    /// `typ`, …) are skipped unread. Then the signature must not be empty.
     pub(crate) fn header(&self) -> Result<Header<'_>, Error> {
         let raw: RawHeader<'_> = parse_json_object(self.header_json(), "header")?;
         match raw.alg {
@@ -128,12 +126,18 @@ impl<'t> DecodedToken<'t> {
         if raw.crit.is_some() {
             return Err(Error::UnsupportedHeader { name: "crit" });
         }
-        match raw.kid {
-            None | Some(JsonValue::Null) => Err(Error::MissingKid),
-            Some(JsonValue::Str(kid)) if kid.len() <= MAX_KID_LEN => Ok(Header { kid }),
-            Some(JsonValue::Str(_)) => Err(Error::malformed("the header's kid is too long")),
-            Some(_) => Err(Error::malformed("the header's kid is not a string")),
+        let kid = match raw.kid {
+            None | Some(JsonValue::Null) => return Err(Error::MissingKid),
+            Some(JsonValue::Str(kid)) if kid.len() <= MAX_KID_LEN => kid,
+            Some(JsonValue::Str(_)) => {
+                return Err(Error::malformed("the header's kid is too long"));
+            }
+            Some(_) => return Err(Error::malformed("the header's kid is not a string")),
+        };
+        if self.signature().is_empty() {
+            return Err(Error::malformed("the signature segment is empty"));
         }
+        Ok(Header { kid })
     }
 }
 

@@ -8,9 +8,11 @@
     missing_docs
 )]
 
+mod adversarial;
 mod cache;
 mod cli;
 mod cognito;
 mod common;
 mod generic;
+mod properties;
 mod token_cache;
