@@ -23,6 +23,46 @@
 //! # Ok(()) }
 //! ```
 //!
+//! # Testing your own handler
+//!
+//! Point your code at a verifier from the issuer, and drive it with minted tokens:
+//!
+//! ```
+//! use cognito_jwt_verify::testkit::TestIssuer;
+//! use cognito_jwt_verify::{CognitoVerifier, TokenUse};
+//!
+//! /// The code under test: answers a request's Authorization header.
+//! async fn list_orders(verifier: &CognitoVerifier, authorization: &str) -> (u16, String) {
+//!     let Some(token) = authorization.strip_prefix("Bearer ") else {
+//!         return (401, "no bearer token".into());
+//!     };
+//!     match verifier.verify_access(token).await {
+//!         Ok(claims) if claims.has_scope("orders/read") => (200, format!("orders of {}", claims.sub)),
+//!         Ok(_) => (403, "missing scope".into()),
+//!         Err(e) if e.is_key_unavailable() => (503, e.kind().to_string()),
+//!         Err(e) => (401, e.kind().to_string()),
+//!     }
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let issuer = TestIssuer::start().await?;
+//! let verifier = issuer.verifier_builder("orders-app").token_use(TokenUse::Access).build()?;
+//!
+//! let reader = issuer.access_token("orders-app").subject("u-1").scopes(["orders/read"]).sign();
+//! assert_eq!(list_orders(&verifier, &format!("Bearer {reader}")).await, (200, "orders of u-1".into()));
+//!
+//! let no_scope = issuer.access_token("orders-app").sign();
+//! assert_eq!(list_orders(&verifier, &format!("Bearer {no_scope}")).await.0, 403);
+//!
+//! let expired = issuer.access_token("orders-app").scopes(["orders/read"]).expired().sign();
+//! assert_eq!(list_orders(&verifier, &format!("Bearer {expired}")).await, (401, "expired".into()));
+//!
+//! let other_app = issuer.access_token("orders-app").wrong_audience().sign();
+//! assert_eq!(list_orders(&verifier, &format!("Bearer {other_app}")).await, (401, "wrong_client_id".into()));
+//! # Ok(()) }
+//! ```
+//!
 //! Never use it outside tests: its keys live in memory and its JWKS is served without TLS.
 
 use std::fmt;
