@@ -90,6 +90,22 @@
 //!   (URI, status, usable key count, bytes, duration), each failure, each refetch refused by the
 //!   cooldown. Tokens are never logged.
 //!
+//! # Integrations
+//!
+//! - **axum and tower** (feature `axum`): [`axum::CognitoAuthLayer`] verifies the bearer token in
+//!   front of any route, answers 401/403/503 itself with RFC 6750 `WWW-Authenticate` headers, and
+//!   hands handlers the claims through the [`axum::Claims`] extractor. Per-route requirements
+//!   read as `route_layer(auth.require_groups(["admins"]))`. `examples/axum.rs` is a small API to
+//!   try against a local issuer.
+//! - **API Gateway Lambda authorizers**: `examples/lambda-authorizer/` is a separate package
+//!   (REST TOKEN, REST REQUEST, HTTP API simple and IAM responses), built on the public API only,
+//!   with the verifier built once per cold start, optionally from a bundled JWKS file.
+//! - **tracing**: events under `cognito_jwt_verify::verify` (each rejection at `debug`, with its
+//!   kind and issuer; acceptances at `trace`) and `cognito_jwt_verify::jwks` (fetches, failures,
+//!   cooldown refusals). Tokens are never logged. With no subscriber the cost is a load and a
+//!   branch, below what the benchmarks can see.
+//! - **Tests**: the `test-kit` feature's [`testkit::TestIssuer`] for your own test suites.
+//!
 //! # Security model
 //!
 //! - **Fail closed.** Every path that cannot prove a token genuine returns an [`Error`]. Bad input
@@ -120,8 +136,13 @@
 //!
 //! # Crate features
 //!
-//! - `test-kit` (off): [`testkit::TestIssuer`], a local Cognito-shaped issuer for your tests. It
+//! All off by default, all additive.
+//!
+//! - `axum`: the [`axum`] module, a tower layer and an extractor for axum 0.8.
+//! - `test-kit`: [`testkit::TestIssuer`], a local Cognito-shaped issuer for your tests. It
 //!   generates RSA keys, serves their JWKS on 127.0.0.1 and mints tokens.
+//! - `unstable-internals`: hidden entry points for this crate's benchmarks and fuzzers; not
+//!   covered by semver.
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
@@ -149,6 +170,10 @@ pub use crate::jwks::key::DEFAULT_MAX_KEYS;
 pub use crate::jwt::parse::{DEFAULT_MAX_TOKEN_LEN, MAX_KID_LEN};
 pub use crate::jwt::signature::{MAX_RSA_BITS, MIN_RSA_BITS};
 pub use crate::verifier::{DEFAULT_LEEWAY, JwtVerifier, JwtVerifierBuilder, MAX_LEEWAY};
+
+#[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
+pub mod axum;
 
 #[cfg(feature = "test-kit")]
 #[cfg_attr(docsrs, doc(cfg(feature = "test-kit")))]

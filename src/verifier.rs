@@ -81,8 +81,13 @@ impl JwtVerifier {
     /// # Errors
     /// An [`Error`] naming the first check that failed.
     pub async fn verify<T: DeserializeOwned>(&self, token: &str) -> Result<T, Error> {
-        let signed = self.verify_signature(token, false).await?;
-        self.finish_generic(&signed)
+        let result = async {
+            let signed = self.verify_signature(token, false).await?;
+            self.finish_generic(&signed)
+        }
+        .await;
+        observe(&result, self.issuer());
+        result
     }
 
     /// Like [`verify`](Self::verify), but uses only cached keys and never does I/O: for
@@ -91,8 +96,11 @@ impl JwtVerifier {
     /// # Errors
     /// [`Error::KeyNotCached`] when the key is not cached; otherwise as [`verify`](Self::verify).
     pub fn verify_cached<T: DeserializeOwned>(&self, token: &str) -> Result<T, Error> {
-        let signed = self.verify_signature_cached(token, false)?;
-        self.finish_generic(&signed)
+        let result = self
+            .verify_signature_cached(token, false)
+            .and_then(|signed| self.finish_generic(&signed));
+        observe(&result, self.issuer());
+        result
     }
 
     /// Fetches the key set now (at startup, to take the first fetch off the first request).
@@ -228,6 +236,23 @@ impl JwtVerifier {
             .validation
             .check(&view.registered(), signed.now, nonce)?;
         Ok(view)
+    }
+}
+
+/// One `tracing` event per verification, under the target `cognito_jwt_verify::verify`: a
+/// rejection at `debug` (its kind, the issuer, the error's message, whose values copied from the
+/// token are excerpts), an acceptance at `trace`. Never the token. With no subscriber listening
+/// this is a load and a branch.
+pub(crate) fn observe<T>(result: &Result<T, Error>, issuer: &str) {
+    match result {
+        Ok(_) => tracing::trace!(target: "cognito_jwt_verify::verify", issuer, "token accepted"),
+        Err(error) => tracing::debug!(
+            target: "cognito_jwt_verify::verify",
+            issuer,
+            kind = error.kind().as_str(),
+            %error,
+            "token rejected"
+        ),
     }
 }
 

@@ -17,7 +17,7 @@ use crate::jwt::claims::{
     ClaimsView, Registered, check_audience, invalid_type, numeric_date, required_str,
 };
 use crate::jwt::parse::JsonValue;
-use crate::verifier::{CoreOptions, JwtVerifier, SignedToken, deserialize_claims};
+use crate::verifier::{CoreOptions, JwtVerifier, SignedToken, deserialize_claims, observe};
 
 /// Verifies the ID and access tokens of one Cognito user pool.
 ///
@@ -220,8 +220,13 @@ impl CognitoVerifier {
     /// As [`verify_id`](Self::verify_id), and [`Error::WrongNonce`] or
     /// [`Error::MissingClaim`] when the nonce does not match or is absent.
     pub async fn verify_id_with_nonce(&self, token: &str, nonce: &str) -> Result<IdClaims, Error> {
-        let signed = self.core.verify_signature(token, false).await?;
-        into_id(self.finish_claims(&signed, TokenUse::Id, Some(nonce))?.0)
+        let result = async {
+            let signed = self.core.verify_signature(token, false).await?;
+            into_id(self.finish_claims(&signed, TokenUse::Id, Some(nonce))?.0)
+        }
+        .await;
+        observe(&result, self.issuer());
+        result
     }
 
     /// Verifies an access token.
@@ -248,8 +253,13 @@ impl CognitoVerifier {
     /// An [`Error`] naming the first check that failed; [`Error::ClaimsType`] when the verified
     /// claims do not fit `T`.
     pub async fn verify<T: DeserializeOwned>(&self, token: &str) -> Result<T, Error> {
-        let signed = self.core.verify_signature(token, false).await?;
-        self.finish(&signed, TokenUse::Any, None)
+        let result = async {
+            let signed = self.core.verify_signature(token, false).await?;
+            self.finish(&signed, TokenUse::Any, None)
+        }
+        .await;
+        observe(&result, self.issuer());
+        result
     }
 
     /// [`verify_id`](Self::verify_id) with cached keys only, never doing I/O.
@@ -273,8 +283,12 @@ impl CognitoVerifier {
     /// # Errors
     /// [`Error::KeyNotCached`] when the key is not cached; otherwise as `verify`.
     pub fn verify_cached<T: DeserializeOwned>(&self, token: &str) -> Result<T, Error> {
-        let signed = self.core.verify_signature_cached(token, false)?;
-        self.finish(&signed, TokenUse::Any, None)
+        let result = self
+            .core
+            .verify_signature_cached(token, false)
+            .and_then(|signed| self.finish(&signed, TokenUse::Any, None));
+        observe(&result, self.issuer());
+        result
     }
 
     /// [`verify_any`](Self::verify_any) with cached keys only, never doing I/O.
@@ -378,6 +392,12 @@ impl CognitoVerifier {
 
     /// The typed verifications, through the token cache when there is one.
     async fn claims(&self, token: &str, requested: TokenUse) -> Result<CognitoClaims, Error> {
+        let result = self.claims_inner(token, requested).await;
+        observe(&result, self.issuer());
+        result
+    }
+
+    async fn claims_inner(&self, token: &str, requested: TokenUse) -> Result<CognitoClaims, Error> {
         let digest = match self.cached_claims(token, requested) {
             Ok(hit) => return Ok(hit),
             Err(digest) => digest,
@@ -390,6 +410,16 @@ impl CognitoVerifier {
 
     /// As [`claims`](Self::claims), with cached keys only.
     fn claims_cached(&self, token: &str, requested: TokenUse) -> Result<CognitoClaims, Error> {
+        let result = self.claims_cached_inner(token, requested);
+        observe(&result, self.issuer());
+        result
+    }
+
+    fn claims_cached_inner(
+        &self,
+        token: &str,
+        requested: TokenUse,
+    ) -> Result<CognitoClaims, Error> {
         let digest = match self.cached_claims(token, requested) {
             Ok(hit) => return Ok(hit),
             Err(digest) => digest,

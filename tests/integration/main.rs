@@ -9,6 +9,7 @@
 )]
 
 mod adversarial;
+mod axum;
 mod cache;
 mod cli;
 mod cognito;

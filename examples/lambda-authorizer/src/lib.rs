@@ -1,0 +1,363 @@
+//! API Gateway Lambda authorizers for Cognito tokens, on `cognito-jwt-verify`.
+//!
+//! Three shapes, one [`Authorizer`]:
+//! - [`Authorizer::rest_token`]: REST API TOKEN authorizer (the token arrives as
+//!   `authorizationToken`); answers an IAM policy, or fails with `Unauthorized`, which API Gateway
+//!   turns into a 401.
+//! - [`Authorizer::rest_request`]: REST API REQUEST authorizer, the token from a header of your
+//!   choice.
+//! - [`Authorizer::http_simple`] and [`Authorizer::http_iam`]: HTTP API (payload 2.0) authorizer,
+//!   with the simple `{isAuthorized, context}` response or an IAM policy.
+//!
+//! A bad token never gets a policy. An authentic token that lacks a required group or scope gets a
+//! Deny (403). When the signing keys cannot be fetched the authorizer fails with an error other
+//! than `Unauthorized`, so API Gateway answers 500 and clients retry, instead of a 401 that would
+//! sign users out.
+
+use std::fmt;
+
+use aws_lambda_events::apigw::{
+    ApiGatewayCustomAuthorizerPolicy, ApiGatewayCustomAuthorizerRequest,
+    ApiGatewayCustomAuthorizerRequestTypeRequest, ApiGatewayCustomAuthorizerResponse,
+    ApiGatewayV2CustomAuthorizerIamPolicyResponse, ApiGatewayV2CustomAuthorizerSimpleResponse,
+    ApiGatewayV2CustomAuthorizerV2Request,
+};
+use aws_lambda_events::http::HeaderMap;
+use aws_lambda_events::iam::{IamPolicyEffect, IamPolicyStatement};
+use cognito_jwt_verify::{CognitoClaims, CognitoVerifier, Error};
+use serde_json::{Map, Value};
+
+/// What an allowed policy covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PolicyScope {
+    /// Only the method that was called (`methodArn` / `routeArn`). Safe with API Gateway's
+    /// authorizer cache only when the cache key includes the method.
+    Method,
+    /// Every method and resource of the API and stage (`.../<stage>/*`), so a cached policy
+    /// serves the whole API for the token's lifetime. The default.
+    Api,
+}
+
+/// Why a request was not authorised.
+#[derive(Debug)]
+pub enum AuthorizerError {
+    /// A missing or bad token. Its message is exactly `Unauthorized`, which API Gateway turns
+    /// into a 401.
+    Unauthorized,
+    /// The signing keys could not be had: API Gateway answers 500 and the client may retry.
+    Unavailable(Error),
+}
+
+impl fmt::Display for AuthorizerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Unauthorized => f.write_str("Unauthorized"),
+            Self::Unavailable(e) => write!(f, "signing keys unavailable: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for AuthorizerError {}
+
+/// Verifies tokens for API Gateway. Build it once per cold start, outside the handler.
+#[derive(Debug, Clone)]
+pub struct Authorizer {
+    verifier: CognitoVerifier,
+    principal_claim: String,
+    scope: PolicyScope,
+    token_header: String,
+    groups: Vec<String>,
+    scopes: Vec<String>,
+}
+
+/// The outcome of verifying a request's token.
+enum Verdict {
+    Allow(CognitoClaims),
+    /// Authentic, but lacking a required group or scope (claims unknown when the verifier's own
+    /// rules refused it).
+    Deny(Option<CognitoClaims>),
+}
+
+impl Authorizer {
+    /// An authorizer using `verifier`: principal from `sub`, policies for the whole API,
+    /// REQUEST tokens from the `Authorization` header.
+    #[must_use]
+    pub fn new(verifier: CognitoVerifier) -> Self {
+        Self {
+            verifier,
+            principal_claim: "sub".into(),
+            scope: PolicyScope::Api,
+            token_header: "authorization".into(),
+            groups: Vec::new(),
+            scopes: Vec::new(),
+        }
+    }
+
+    /// The claim used as `principalId` (default `sub`). `username` reads an access token's
+    /// `username` and an ID token's `cognito:username`.
+    #[must_use]
+    pub fn principal_claim(mut self, claim: &str) -> Self {
+        claim.clone_into(&mut self.principal_claim);
+        self
+    }
+
+    /// What an allowed policy covers (default [`PolicyScope::Api`]).
+    #[must_use]
+    pub fn policy_scope(mut self, scope: PolicyScope) -> Self {
+        self.scope = scope;
+        self
+    }
+
+    /// The header REQUEST and HTTP API authorizers read the token from (default
+    /// `Authorization`).
+    #[must_use]
+    pub fn token_header(mut self, header: &str) -> Self {
+        self.token_header = header.to_ascii_lowercase();
+        self
+    }
+
+    /// Allows only tokens in at least one of `groups`; others get a Deny (403).
+    #[must_use]
+    pub fn required_groups(mut self, groups: &[&str]) -> Self {
+        self.groups = groups.iter().map(|g| (*g).to_owned()).collect();
+        self
+    }
+
+    /// Allows only access tokens with at least one of `scopes`; others get a Deny (403).
+    #[must_use]
+    pub fn required_scopes(mut self, scopes: &[&str]) -> Self {
+        self.scopes = scopes.iter().map(|s| (*s).to_owned()).collect();
+        self
+    }
+
+    /// REST API TOKEN authorizer.
+    ///
+    /// # Errors
+    /// [`AuthorizerError::Unauthorized`] for a missing or bad token;
+    /// [`AuthorizerError::Unavailable`] when keys cannot be fetched.
+    pub async fn rest_token(
+        &self,
+        event: ApiGatewayCustomAuthorizerRequest,
+    ) -> Result<ApiGatewayCustomAuthorizerResponse, AuthorizerError> {
+        let token = event.authorization_token.as_deref().and_then(strip_bearer);
+        let verdict = self.verify(token).await?;
+        Ok(self.rest_policy(&verdict, event.method_arn.as_deref().unwrap_or_default()))
+    }
+
+    /// REST API REQUEST authorizer: the token from the configured header.
+    ///
+    /// # Errors
+    /// As [`rest_token`](Self::rest_token).
+    pub async fn rest_request(
+        &self,
+        event: ApiGatewayCustomAuthorizerRequestTypeRequest,
+    ) -> Result<ApiGatewayCustomAuthorizerResponse, AuthorizerError> {
+        let token = header_token(&event.headers, &self.token_header);
+        let verdict = self.verify(token).await?;
+        Ok(self.rest_policy(&verdict, event.method_arn.as_deref().unwrap_or_default()))
+    }
+
+    /// HTTP API (payload 2.0) authorizer with the simple response: every failure but unavailable
+    /// keys is `isAuthorized: false` (API Gateway answers 403).
+    ///
+    /// # Errors
+    /// [`AuthorizerError::Unavailable`] when keys cannot be fetched.
+    pub async fn http_simple(
+        &self,
+        event: ApiGatewayV2CustomAuthorizerV2Request,
+    ) -> Result<ApiGatewayV2CustomAuthorizerSimpleResponse, AuthorizerError> {
+        let mut response = ApiGatewayV2CustomAuthorizerSimpleResponse::default();
+        match self.verify(v2_token(&event, &self.token_header)).await {
+            Ok(Verdict::Allow(claims)) => {
+                response.is_authorized = true;
+                response.context = Value::Object(context(&claims));
+            }
+            Ok(Verdict::Deny(_)) | Err(AuthorizerError::Unauthorized) => {
+                response.is_authorized = false;
+            }
+            Err(e) => return Err(e),
+        }
+        Ok(response)
+    }
+
+    /// HTTP API (payload 2.0) authorizer with an IAM policy response.
+    ///
+    /// # Errors
+    /// As [`rest_token`](Self::rest_token).
+    pub async fn http_iam(
+        &self,
+        event: ApiGatewayV2CustomAuthorizerV2Request,
+    ) -> Result<ApiGatewayV2CustomAuthorizerIamPolicyResponse, AuthorizerError> {
+        let token = v2_token(&event, &self.token_header);
+        let verdict = self.verify(token).await?;
+        let rest = self.rest_policy(&verdict, event.route_arn.as_deref().unwrap_or_default());
+        let mut response = ApiGatewayV2CustomAuthorizerIamPolicyResponse::default();
+        response.principal_id = rest.principal_id;
+        response.policy_document = rest.policy_document;
+        response.context = rest.context;
+        Ok(response)
+    }
+
+    async fn verify(&self, token: Option<&str>) -> Result<Verdict, AuthorizerError> {
+        let token = token.ok_or(AuthorizerError::Unauthorized)?;
+        let claims = match self.verifier.verify_any(token).await {
+            Ok(claims) => claims,
+            Err(e) if e.is_key_unavailable() => return Err(AuthorizerError::Unavailable(e)),
+            Err(e) if e.is_insufficient_scope() => return Ok(Verdict::Deny(None)),
+            Err(_) => return Err(AuthorizerError::Unauthorized),
+        };
+        let in_group =
+            self.groups.is_empty() || claims.groups().iter().any(|g| self.groups.contains(g));
+        let has_scope = self.scopes.is_empty()
+            || matches!(&claims, CognitoClaims::Access(c) if self.scopes.iter().any(|s| c.has_scope(s)));
+        Ok(if in_group && has_scope {
+            Verdict::Allow(claims)
+        } else {
+            Verdict::Deny(Some(claims))
+        })
+    }
+
+    fn rest_policy(
+        &self,
+        verdict: &Verdict,
+        method_arn: &str,
+    ) -> ApiGatewayCustomAuthorizerResponse {
+        let (effect, claims) = match verdict {
+            Verdict::Allow(c) => (IamPolicyEffect::Allow, Some(c)),
+            Verdict::Deny(c) => (IamPolicyEffect::Deny, c.as_ref()),
+        };
+        let resource = match (self.scope, effect == IamPolicyEffect::Allow) {
+            (PolicyScope::Api, true) => api_wildcard(method_arn),
+            _ => method_arn.to_owned(),
+        };
+        let mut statement = IamPolicyStatement::default();
+        statement.action = vec!["execute-api:Invoke".into()];
+        statement.effect = effect;
+        statement.resource = vec![resource];
+        let mut policy = ApiGatewayCustomAuthorizerPolicy::default();
+        policy.version = Some("2012-10-17".into());
+        policy.statement = vec![statement];
+        let mut response = ApiGatewayCustomAuthorizerResponse::default();
+        response.principal_id = Some(
+            claims
+                .and_then(|c| principal(c, &self.principal_claim))
+                .unwrap_or_else(|| "unknown".into()),
+        );
+        response.policy_document = policy;
+        response.context =
+            claims.map_or_else(|| Value::Object(Map::new()), |c| Value::Object(context(c)));
+        response
+    }
+}
+
+/// `Bearer <token>` or a bare token.
+fn strip_bearer(value: &str) -> Option<&str> {
+    let value = value.trim();
+    let token = match value.split_once(' ') {
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => token.trim(),
+        Some(_) => return None,
+        None => value,
+    };
+    (!token.is_empty()).then_some(token)
+}
+
+fn header_token<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    headers.get(name)?.to_str().ok().and_then(strip_bearer)
+}
+
+/// HTTP API: the configured header, else the first identity source.
+fn v2_token<'e>(event: &'e ApiGatewayV2CustomAuthorizerV2Request, header: &str) -> Option<&'e str> {
+    header_token(&event.headers, header).or_else(|| {
+        event
+            .identity_source
+            .as_ref()?
+            .first()
+            .map(String::as_str)
+            .and_then(strip_bearer)
+    })
+}
+
+/// `arn:aws:execute-api:<region>:<account>:<api>/<stage>/<method>/<path>` to
+/// `arn:aws:execute-api:<region>:<account>:<api>/<stage>/*`.
+fn api_wildcard(method_arn: &str) -> String {
+    let mut parts = method_arn.splitn(3, '/');
+    match (parts.next(), parts.next()) {
+        (Some(api), Some(stage)) if !api.is_empty() && !stage.is_empty() => {
+            format!("{api}/{stage}/*")
+        }
+        _ => method_arn.to_owned(),
+    }
+}
+
+/// The `principalId`: the named claim. `username` also finds an ID token's `cognito:username`.
+fn principal(claims: &CognitoClaims, claim: &str) -> Option<String> {
+    let value = flat_claims(claims);
+    let claim = match (claims, claim) {
+        (CognitoClaims::Id(_), "username") => "cognito:username",
+        _ => claim,
+    };
+    value.get(claim).and_then(|v| match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    })
+}
+
+fn flat_claims(claims: &CognitoClaims) -> Map<String, Value> {
+    let value = match claims {
+        CognitoClaims::Id(c) => serde_json::to_value(c),
+        CognitoClaims::Access(c) => serde_json::to_value(c),
+        _ => Ok(Value::Null),
+    };
+    match value {
+        Ok(Value::Object(map)) => map,
+        _ => Map::new(),
+    }
+}
+
+/// The claims API Gateway can hand to the integration: strings, numbers and booleans only, so
+/// groups and scopes are flattened to strings and objects are left out.
+pub fn context(claims: &CognitoClaims) -> Map<String, Value> {
+    let mut out = Map::new();
+    for (name, value) in flat_claims(claims) {
+        let flat = match value {
+            Value::String(_) | Value::Number(_) | Value::Bool(_) => value,
+            Value::Array(items) if items.iter().all(Value::is_string) => Value::String(
+                items
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .collect::<Vec<_>>()
+                    .join(if name == "scope" { " " } else { "," }),
+            ),
+            _ => continue,
+        };
+        out.insert(name, flat);
+    }
+    out.insert(
+        "token_use".into(),
+        Value::String(match claims {
+            CognitoClaims::Id(_) => "id".into(),
+            _ => "access".into(),
+        }),
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bearer_tokens_and_arns() {
+        assert_eq!(strip_bearer("Bearer abc"), Some("abc"));
+        assert_eq!(strip_bearer("bearer  abc "), Some("abc"));
+        assert_eq!(strip_bearer("abc"), Some("abc"));
+        assert_eq!(strip_bearer("Basic abc"), None);
+        assert_eq!(strip_bearer("  "), None);
+        assert_eq!(
+            api_wildcard("arn:aws:execute-api:eu-west-1:123456789012:abcdef123/prod/GET/orders/7"),
+            "arn:aws:execute-api:eu-west-1:123456789012:abcdef123/prod/*"
+        );
+        assert_eq!(api_wildcard("not-an-arn"), "not-an-arn");
+    }
+}

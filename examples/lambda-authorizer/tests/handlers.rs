@@ -1,0 +1,195 @@
+//! Each authorizer shape fed the events API Gateway sends, with tokens from a local issuer.
+#![allow(clippy::unwrap_used, missing_docs)]
+
+use cognito_jwt_verify::TokenUse;
+use cognito_jwt_verify::testkit::TestIssuer;
+use cognito_lambda_authorizer::{Authorizer, AuthorizerError, PolicyScope};
+use serde_json::{Value, json};
+
+const CLIENT: &str = "orders-app";
+
+fn event<T: serde::de::DeserializeOwned>(file: &str, token: &str) -> T {
+    let path = format!("{}/tests/events/{file}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(path)
+        .unwrap()
+        .replace("TOKEN", token);
+    serde_json::from_str(&text).unwrap()
+}
+
+fn authorizer(issuer: &TestIssuer) -> Authorizer {
+    // As at a cold start: the key set comes from a bundled document, no network.
+    let verifier = issuer
+        .verifier_builder(CLIENT)
+        .token_use(TokenUse::Any)
+        .jwks(issuer.jwks_json())
+        .build()
+        .unwrap();
+    Authorizer::new(verifier)
+}
+
+fn json_of<T: serde::Serialize>(v: &T) -> Value {
+    serde_json::to_value(v).unwrap()
+}
+
+#[tokio::test]
+async fn rest_token_allows_with_a_cacheable_policy_and_flat_context() {
+    let issuer = TestIssuer::start().await.unwrap();
+    let a = authorizer(&issuer);
+    let token = issuer
+        .access_token(CLIENT)
+        .subject("u-7")
+        .groups(["admins", "ops"])
+        .scopes(["orders/read", "openid"])
+        .sign();
+    let response = json_of(
+        &a.rest_token(event("rest_token.json", &token))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(response["principalId"], "u-7");
+    let statement = &response["policyDocument"]["Statement"][0];
+    assert_eq!(statement["Effect"], "Allow");
+    assert_eq!(statement["Action"], json!(["execute-api:Invoke"]));
+    assert_eq!(
+        statement["Resource"],
+        json!(["arn:aws:execute-api:eu-west-1:123456789012:abcdef123/prod/*"])
+    );
+    let context = response["context"].as_object().unwrap();
+    assert_eq!(context["cognito:groups"], "admins,ops");
+    assert_eq!(context["scope"], "openid orders/read");
+    assert_eq!(context["client_id"], CLIENT);
+    assert_eq!(context["token_use"], "access");
+    assert!(
+        context
+            .values()
+            .all(|v| v.is_string() || v.is_number() || v.is_boolean())
+    );
+    assert_eq!(issuer.jwks_requests(), 0, "the bundled key set was enough");
+}
+
+#[tokio::test]
+async fn rest_token_refuses_bad_tokens_with_unauthorized() {
+    let issuer = TestIssuer::start().await.unwrap();
+    let a = authorizer(&issuer);
+    for token in [
+        issuer.access_token(CLIENT).expired().sign(),
+        issuer.access_token("other-app").sign(),
+        "not.a.token".to_owned(),
+    ] {
+        let err = a
+            .rest_token(event("rest_token.json", &token))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, AuthorizerError::Unauthorized));
+        assert_eq!(
+            err.to_string(),
+            "Unauthorized",
+            "API Gateway needs exactly this message"
+        );
+    }
+    let mut no_token: aws_lambda_events::apigw::ApiGatewayCustomAuthorizerRequest =
+        event("rest_token.json", "x");
+    no_token.authorization_token = None;
+    assert!(matches!(
+        a.rest_token(no_token).await,
+        Err(AuthorizerError::Unauthorized)
+    ));
+}
+
+#[tokio::test]
+async fn missing_groups_get_a_deny_and_method_scope_is_honoured() {
+    let issuer = TestIssuer::start().await.unwrap();
+    let a = authorizer(&issuer)
+        .required_groups(&["admins"])
+        .principal_claim("username")
+        .policy_scope(PolicyScope::Method);
+    let user = issuer.id_token(CLIENT).groups(["users"]).sign();
+    let response = json_of(&a.rest_token(event("rest_token.json", &user)).await.unwrap());
+    assert_eq!(response["policyDocument"]["Statement"][0]["Effect"], "Deny");
+    let admin = issuer
+        .id_token(CLIENT)
+        .username("root")
+        .groups(["admins"])
+        .sign();
+    let response = json_of(
+        &a.rest_token(event("rest_token.json", &admin))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(response["principalId"], "root");
+    assert_eq!(
+        response["policyDocument"]["Statement"][0]["Resource"],
+        json!(["arn:aws:execute-api:eu-west-1:123456789012:abcdef123/prod/GET/orders/7"])
+    );
+}
+
+#[tokio::test]
+async fn rest_request_reads_the_configured_header() {
+    let issuer = TestIssuer::start().await.unwrap();
+    let a = authorizer(&issuer).token_header("X-Auth-Token");
+    let token = issuer.id_token(CLIENT).sign();
+    let response = json_of(
+        &a.rest_request(event("rest_request.json", &token))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(
+        response["policyDocument"]["Statement"][0]["Effect"],
+        "Allow"
+    );
+    assert_eq!(response["context"]["email"], "alice@example.com");
+    let default_header = authorizer(&issuer);
+    assert!(matches!(
+        default_header
+            .rest_request(event("rest_request.json", &token))
+            .await,
+        Err(AuthorizerError::Unauthorized)
+    ));
+}
+
+#[tokio::test]
+async fn http_api_simple_and_iam_responses() {
+    let issuer = TestIssuer::start().await.unwrap();
+    let a = authorizer(&issuer);
+    let token = issuer.access_token(CLIENT).subject("u-9").sign();
+    let simple = json_of(&a.http_simple(event("http_v2.json", &token)).await.unwrap());
+    assert_eq!(simple["isAuthorized"], true);
+    assert_eq!(simple["context"]["sub"], "u-9");
+    let expired = issuer.access_token(CLIENT).expired().sign();
+    let simple = json_of(
+        &a.http_simple(event("http_v2.json", &expired))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(simple["isAuthorized"], false);
+
+    let iam = json_of(&a.http_iam(event("http_v2.json", &token)).await.unwrap());
+    assert_eq!(iam["principalId"], "u-9");
+    assert_eq!(
+        iam["policyDocument"]["Statement"][0]["Resource"],
+        json!(["arn:aws:execute-api:eu-west-1:123456789012:abcdef123/$default/*"])
+    );
+    assert!(matches!(
+        a.http_iam(event("http_v2.json", &expired)).await,
+        Err(AuthorizerError::Unauthorized)
+    ));
+}
+
+#[tokio::test]
+async fn unavailable_keys_are_not_unauthorized() {
+    let issuer = TestIssuer::start().await.unwrap();
+    let verifier = issuer
+        .verifier_builder(CLIENT)
+        .jwks_uri("http://127.0.0.1:9/jwks.json")
+        .token_use(TokenUse::Any)
+        .build()
+        .unwrap();
+    let a = Authorizer::new(verifier);
+    let token = issuer.access_token(CLIENT).sign();
+    let err = a
+        .rest_token(event("rest_token.json", &token))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AuthorizerError::Unavailable(_)), "{err}");
+    assert_ne!(err.to_string(), "Unauthorized");
+}
