@@ -317,51 +317,7 @@ impl JwtVerifierBuilder {
         self
     }
 
-    /// Tolerance for clock skew on `exp`, `nbf` and `iat`. Default [`DEFAULT_LEEWAY`] (10 s); at
-    /// most [`MAX_LEEWAY`].
-    pub fn leeway(mut self, leeway: Duration) -> Self {
-        self.core.leeway = leeway;
-        self
-    }
-
-    /// The clock for every time decision. Default [`SystemClock`].
-    pub fn clock(mut self, clock: impl Clock) -> Self {
-        self.core.clock = Arc::new(clock);
-        self
-    }
-
-    /// Allows a plain `http://` JWKS URI (local emulators, tests). Off by default.
-    pub fn allow_insecure_http(mut self) -> Self {
-        self.core.allow_http = true;
-        self
-    }
-
-    /// The longest token accepted, in bytes; longer ones are refused before any decoding.
-    /// Default 16 KiB.
-    pub fn max_token_len(mut self, bytes: usize) -> Self {
-        self.core.max_token_len = bytes;
-        self
-    }
-
-    /// How keys are cached and refreshed.
-    pub fn key_cache(mut self, config: KeyCacheConfig) -> Self {
-        self.core.cache = config;
-        self
-    }
-
-    /// Where key sets come from. Default: an [`HttpFetcher`] with its defaults (and plain
-    /// `http` if [`allow_insecure_http`](Self::allow_insecure_http) was called).
-    pub fn fetcher(mut self, fetcher: impl JwksFetcher) -> Self {
-        self.core.fetcher = Some(Arc::new(fetcher));
-        self
-    }
-
-    /// Preloads a JWKS document (for example one bundled with a Lambda function), so the first
-    /// verification does not wait on the network. It is refreshed like a fetched one.
-    pub fn jwks(mut self, document: impl Into<String>) -> Self {
-        self.core.jwks_document = Some(document.into());
-        self
-    }
+    core_setters!();
 
     /// Builds the verifier.
     ///
@@ -386,6 +342,61 @@ impl JwtVerifierBuilder {
         self.core.build(&self.issuer, &self.jwks_uri, audiences)
     }
 }
+
+/// The setters every verifier builder shares; each builder holds a `core: CoreOptions`.
+macro_rules! core_setters {
+    () => {
+        /// Tolerance for clock skew on `exp`, `nbf` and `iat`. Default
+        /// [`DEFAULT_LEEWAY`](crate::DEFAULT_LEEWAY) (10 s); at most
+        /// [`MAX_LEEWAY`](crate::MAX_LEEWAY) (600 s).
+        pub fn leeway(mut self, leeway: ::std::time::Duration) -> Self {
+            self.core.leeway = leeway;
+            self
+        }
+
+        /// The clock for every time decision. Default [`SystemClock`](crate::SystemClock).
+        pub fn clock(mut self, clock: impl crate::Clock) -> Self {
+            self.core.clock = ::std::sync::Arc::new(clock);
+            self
+        }
+
+        /// Allows a plain `http://` JWKS URI (local emulators, tests). Off by default: only
+        /// `https://`.
+        pub fn allow_insecure_http(mut self) -> Self {
+            self.core.allow_http = true;
+            self
+        }
+
+        /// The longest token accepted, in bytes; longer ones are refused before any decoding.
+        /// Default [`DEFAULT_MAX_TOKEN_LEN`](crate::DEFAULT_MAX_TOKEN_LEN) (16 KiB).
+        pub fn max_token_len(mut self, bytes: usize) -> Self {
+            self.core.max_token_len = bytes;
+            self
+        }
+
+        /// How keys are cached and refreshed (see [`KeyCacheConfig`](crate::KeyCacheConfig)).
+        pub fn key_cache(mut self, config: crate::KeyCacheConfig) -> Self {
+            self.core.cache = config;
+            self
+        }
+
+        /// Where key sets come from. Default: an [`HttpFetcher`](crate::HttpFetcher) with its
+        /// defaults (and plain `http` if `allow_insecure_http` was called).
+        pub fn fetcher(mut self, fetcher: impl crate::JwksFetcher) -> Self {
+            self.core.fetcher = Some(::std::sync::Arc::new(fetcher));
+            self
+        }
+
+        /// Preloads a JWKS document (for example one bundled with a Lambda function: read it
+        /// with `std::fs::read_to_string`), so the first verification does not wait on the
+        /// network. It is refreshed like a fetched one.
+        pub fn jwks(mut self, document: impl Into<String>) -> Self {
+            self.core.jwks_document = Some(document.into());
+            self
+        }
+    };
+}
+pub(crate) use core_setters;
 
 /// Settings shared by every verifier builder.
 #[derive(Debug)]

@@ -2,22 +2,20 @@
 //! `client_id`, groups, scopes).
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 
-use crate::clock::Clock;
 use crate::cognito::claims::{AccessClaims, CognitoClaims, IdClaims, Name, Payload, TokenUse};
 use crate::cognito::pool::{IssuerFormat, UserPoolId, is_region};
 use crate::cognito::token_cache::{Entry, TokenCache, TokenCacheConfig};
 use crate::error::{BuildError, Error, excerpt};
-use crate::jwks::cache::KeyCacheConfig;
-use crate::jwks::fetch::JwksFetcher;
 use crate::jwt::claims::{
     ClaimsView, Registered, check_audience, invalid_type, numeric_date, required_str,
 };
 use crate::jwt::parse::JsonValue;
-use crate::verifier::{CoreOptions, JwtVerifier, SignedToken, deserialize_claims, observe};
+use crate::verifier::{
+    CoreOptions, JwtVerifier, SignedToken, core_setters, deserialize_claims, observe,
+};
 
 /// Verifies the ID and access tokens of one Cognito user pool.
 ///
@@ -632,47 +630,7 @@ impl CognitoVerifierBuilder {
         self
     }
 
-    /// Tolerance for clock skew on `exp`, `nbf` and `iat`. Default 10 s; at most 600 s.
-    pub fn leeway(mut self, leeway: Duration) -> Self {
-        self.core.leeway = leeway;
-        self
-    }
-
-    /// The clock for every time decision. Default [`SystemClock`](crate::SystemClock).
-    pub fn clock(mut self, clock: impl Clock) -> Self {
-        self.core.clock = Arc::new(clock);
-        self
-    }
-
-    /// Allows a plain `http://` JWKS URI (local emulators, tests). Off by default.
-    pub fn allow_insecure_http(mut self) -> Self {
-        self.core.allow_http = true;
-        self
-    }
-
-    /// The longest token accepted, in bytes. Default 16 KiB.
-    pub fn max_token_len(mut self, bytes: usize) -> Self {
-        self.core.max_token_len = bytes;
-        self
-    }
-
-    /// How keys are cached and refreshed.
-    pub fn key_cache(mut self, config: KeyCacheConfig) -> Self {
-        self.core.cache = config;
-        self
-    }
-
-    /// Where key sets come from. Default: an [`HttpFetcher`](crate::HttpFetcher).
-    pub fn fetcher(mut self, fetcher: impl JwksFetcher) -> Self {
-        self.core.fetcher = Some(Arc::new(fetcher));
-        self
-    }
-
-    /// Preloads a JWKS document (for example one bundled with a Lambda function).
-    pub fn jwks(mut self, document: impl Into<String>) -> Self {
-        self.core.jwks_document = Some(document.into());
-        self
-    }
+    core_setters!();
 
     /// Builds the verifier.
     ///
