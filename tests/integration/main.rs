@@ -16,4 +16,5 @@ mod cognito;
 mod common;
 mod generic;
 mod properties;
+mod regressions;
 mod token_cache;
