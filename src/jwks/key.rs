@@ -62,8 +62,10 @@ impl KeySet {
         if document.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
             return Err(invalid("not a JSON object".into()));
         }
-        let raw: RawJwks<'_> =
-            serde_json::from_slice(document).map_err(|e| invalid(e.to_string()))?;
+        // JSON text is UTF-8 (RFC 8259). Checked for the whole document: serde_json's from_slice
+        // does not check the strings it skips, and fuzzing found it accepting such a document.
+        let text = std::str::from_utf8(document).map_err(|_| invalid("not UTF-8".into()))?;
+        let raw: RawJwks<'_> = serde_json::from_str(text).map_err(|e| invalid(e.to_string()))?;
         if raw.keys.len() > max_keys {
             return Err(JwksError::TooManyKeys {
                 count: raw.keys.len(),
@@ -233,6 +235,17 @@ mod tests {
             Some(ErrorKind::UnusableKey)
         );
         assert!(format!("{set:?}").contains("usable_kids"));
+    }
+
+    #[test]
+    fn documents_must_be_utf8_even_in_fields_that_are_skipped() {
+        // Found by fuzz/jwks: an invalid byte inside an unknown field's string.
+        let doc = b"{\"keys\":[{\"kid\":\"ec\",\"kty\":\"EC\",\"x\":\"P\xffA\"}]}";
+        let err = KeySet::parse(doc, 8).err().unwrap();
+        assert!(
+            err.is_invalid_document() && err.to_string().contains("UTF-8"),
+            "{err}"
+        );
     }
 
     #[test]
