@@ -62,9 +62,12 @@ impl KeySet {
         if document.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
             return Err(invalid("not a JSON object".into()));
         }
-        // JSON text is UTF-8 (RFC 8259). Checked for the whole document: serde_json's from_slice
-        // does not check the strings it skips, and fuzzing found it accepting such a document.
+        // Strict first: the whole document must parse as a serde_json::Value, which checks what a
+        // skipping parse does not (UTF-8 and escapes in skipped strings, number range; fuzzing
+        // found all three). Then the typed pass, which also refuses duplicate fields in a key.
+        // Key sets are parsed once per fetch, so the second pass costs nothing that matters.
         let text = std::str::from_utf8(document).map_err(|_| invalid("not UTF-8".into()))?;
+        serde_json::from_str::<serde_json::Value>(text).map_err(|e| invalid(e.to_string()))?;
         let raw: RawJwks<'_> = serde_json::from_str(text).map_err(|e| invalid(e.to_string()))?;
         if raw.keys.len() > max_keys {
             return Err(JwksError::TooManyKeys {
@@ -246,6 +249,14 @@ mod tests {
             err.is_invalid_document() && err.to_string().contains("UTF-8"),
             "{err}"
         );
+        // Also found by fuzz/jwks, in skipped fields: a lone surrogate and a number beyond f64.
+        for doc in [
+            r#"{"keys":[{"a":"RS&\uDCCCC"}]}"#,
+            r#"{"keys":[{"kid":"e","x":[1e999]}]}"#,
+        ] {
+            let err = KeySet::parse(doc.as_bytes(), 8).err().unwrap();
+            assert!(err.is_invalid_document(), "{doc}: {err}");
+        }
     }
 
     #[test]
