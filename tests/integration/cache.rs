@@ -463,14 +463,22 @@ async fn background_refresh_never_makes_a_request_wait() {
         .id_token(CLIENT)
         .expires_in(Duration::from_secs(86_400))
         .sign();
+    // A verification that waited on the blocked fetch would never finish: bound each one, so a
+    // regression fails here instead of hanging the suite.
+    let verify = || async {
+        tokio::time::timeout(Duration::from_secs(5), verifier.verify_id(&token))
+            .await
+            .expect("a verification waited on the background refresh")
+            .unwrap()
+    };
     // Preloaded: no fetch yet. At 500 s (past 80 % of 600 s) a refresh starts and blocks.
     clock.advance(Duration::from_secs(500));
-    verifier.verify_id(&token).await.unwrap();
+    verify().await;
     settle().await;
     assert_eq!(fetcher.started(), 1);
     // While that fetch hangs, verifications go on from the cache and start no second fetch.
     for _ in 0..10 {
-        verifier.verify_id(&token).await.unwrap();
+        verify().await;
     }
     settle().await;
     assert_eq!(fetcher.started(), 1);
