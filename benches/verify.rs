@@ -15,8 +15,8 @@ use std::time::{Duration, Instant};
 use aws_lc_rs::signature::{self, RsaPublicKeyComponents};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use cognito_jwt_verify::testkit::TestIssuer;
-use cognito_jwt_verify::{
+use cognito_verifier::testkit::TestIssuer;
+use cognito_verifier::{
     BoxFuture, CognitoVerifier, FetchedJwks, JwksError, JwksFetcher, TokenCacheConfig, TokenUse,
     internals,
 };

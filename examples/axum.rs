@@ -15,8 +15,8 @@ use std::process::ExitCode;
 
 use axum::Router;
 use axum::routing::get;
-use cognito_jwt_verify::CognitoClaims;
-use cognito_jwt_verify::axum::{Claims, CognitoAuthLayer};
+use cognito_verifier::CognitoClaims;
+use cognito_verifier::axum::{Claims, CognitoAuthLayer};
 
 #[path = "common/cli.rs"]
 mod cli;

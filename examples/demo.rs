@@ -8,8 +8,8 @@
 //! 4. A tampered token, an expired token and an `alg: none` token are rejected.
 #![allow(clippy::print_stdout, reason = "a demo prints")]
 
-use cognito_jwt_verify::testkit::TestIssuer;
-use cognito_jwt_verify::{CognitoVerifier, TokenUse};
+use cognito_verifier::testkit::TestIssuer;
+use cognito_verifier::{CognitoVerifier, TokenUse};
 
 const CLIENT_ID: &str = "demo-app-client";
 

@@ -19,8 +19,8 @@
 //!
 //! ```no_run
 //! use axum::{Router, routing::get};
-//! use cognito_jwt_verify::axum::{Claims, CognitoAuthLayer};
-//! use cognito_jwt_verify::{AccessClaims, CognitoVerifier, TokenUse};
+//! use cognito_verifier::axum::{Claims, CognitoAuthLayer};
+//! use cognito_verifier::{AccessClaims, CognitoVerifier, TokenUse};
 //!
 //! async fn me(Claims(claims): Claims<AccessClaims>) -> String {
 //!     format!("hello {}", claims.sub)

@@ -13,7 +13,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 ///
 /// ```
 /// use std::time::Duration;
-/// use cognito_jwt_verify::Clock;
+/// use cognito_verifier::Clock;
 ///
 /// #[derive(Debug)]
 /// struct Fixed;
@@ -43,7 +43,7 @@ impl Clock for SystemClock {
 ///
 /// ```
 /// use std::time::Duration;
-/// use cognito_jwt_verify::{Clock, ManualClock};
+/// use cognito_verifier::{Clock, ManualClock};
 ///
 /// let clock = ManualClock::new(Duration::from_secs(100));
 /// let seen_by_verifier = clock.clone();

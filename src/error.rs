@@ -23,7 +23,7 @@ pub const EXCERPT_MAX: usize = 64;
 ///
 /// # Example
 /// ```
-/// use cognito_jwt_verify::Error;
+/// use cognito_verifier::Error;
 ///
 /// fn status(err: &Error) -> u16 {
 ///     if err.is_key_unavailable() { 503 } else { 401 }
@@ -243,7 +243,7 @@ impl Error {
 /// The kind of an [`Error`], with a stable snake_case name.
 ///
 /// ```
-/// use cognito_jwt_verify::ErrorKind;
+/// use cognito_verifier::ErrorKind;
 /// assert_eq!(ErrorKind::UnknownKid.as_str(), "unknown_kid");
 /// assert_eq!(ErrorKind::UnknownKid.to_string(), "unknown_kid");
 /// ```

@@ -12,7 +12,7 @@
 //! # Quick start
 //!
 //! ```no_run
-//! use cognito_jwt_verify::{CognitoVerifier, TokenUse};
+//! use cognito_verifier::{CognitoVerifier, TokenUse};
 //!
 //! # async fn run(token: &str) -> Result<(), Box<dyn std::error::Error>> {
 //! // Build once (at startup), clone freely: clones share the key cache.
@@ -86,7 +86,7 @@
 //!   [`IssuerFormat`] selects `cognito-idp` or `issuer-cognito-idp` issuers, and
 //!   [`replica_regions`](CognitoVerifierBuilder::replica_regions) accepts a replicated pool's
 //!   regional issuers.
-//! - **Observability.** `tracing` events under the target `cognito_jwt_verify::jwks`: each fetch
+//! - **Observability.** `tracing` events under the target `cognito_verifier::jwks`: each fetch
 //!   (URI, status, usable key count, bytes, duration), each failure, each refetch refused by the
 //!   cooldown. Tokens are never logged.
 //!
@@ -100,8 +100,8 @@
 //! - **API Gateway Lambda authorizers**: `examples/lambda-authorizer/` is a separate package
 //!   (REST TOKEN, REST REQUEST, HTTP API simple and IAM responses), built on the public API only,
 //!   with the verifier built once per cold start, optionally from a bundled JWKS file.
-//! - **tracing**: events under `cognito_jwt_verify::verify` (each rejection at `debug`, with its
-//!   kind and issuer; acceptances at `trace`) and `cognito_jwt_verify::jwks` (fetches, failures,
+//! - **tracing**: events under `cognito_verifier::verify` (each rejection at `debug`, with its
+//!   kind and issuer; acceptances at `trace`) and `cognito_verifier::jwks` (fetches, failures,
 //!   cooldown refusals). Tokens are never logged. With no subscriber the cost is a load and a
 //!   branch, below what the benchmarks can see.
 //! - **Tests**: the `test-kit` feature's [`testkit::TestIssuer`] for your own test suites.

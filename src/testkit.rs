@@ -5,8 +5,8 @@
 //! builder already pointed at itself. Nothing here talks to AWS.
 //!
 //! ```
-//! use cognito_jwt_verify::testkit::TestIssuer;
-//! use cognito_jwt_verify::{ErrorKind, TokenUse};
+//! use cognito_verifier::testkit::TestIssuer;
+//! use cognito_verifier::{ErrorKind, TokenUse};
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -28,8 +28,8 @@
 //! Point your code at a verifier from the issuer, and drive it with minted tokens:
 //!
 //! ```
-//! use cognito_jwt_verify::testkit::TestIssuer;
-//! use cognito_jwt_verify::{CognitoVerifier, TokenUse};
+//! use cognito_verifier::testkit::TestIssuer;
+//! use cognito_verifier::{CognitoVerifier, TokenUse};
 //!
 //! /// The code under test: answers a request's Authorization header.
 //! async fn list_orders(verifier: &CognitoVerifier, authorization: &str) -> (u16, String) {

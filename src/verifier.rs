@@ -27,7 +27,7 @@ pub const MAX_LEEWAY: Duration = Duration::from_secs(600);
 /// Cheap to clone (one `Arc`); clones share the key cache. `Send + Sync`.
 ///
 /// ```no_run
-/// use cognito_jwt_verify::JwtVerifier;
+/// use cognito_verifier::JwtVerifier;
 ///
 /// # async fn run(token: &str) -> Result<(), Box<dyn std::error::Error>> {
 /// let verifier = JwtVerifier::builder(
@@ -239,15 +239,15 @@ impl JwtVerifier {
     }
 }
 
-/// One `tracing` event per verification, under the target `cognito_jwt_verify::verify`: a
+/// One `tracing` event per verification, under the target `cognito_verifier::verify`: a
 /// rejection at `debug` (its kind, the issuer, the error's message, whose values copied from the
 /// token are excerpts), an acceptance at `trace`. Never the token. With no subscriber listening
 /// this is a load and a branch.
 pub(crate) fn observe<T>(result: &Result<T, Error>, issuer: &str) {
     match result {
-        Ok(_) => tracing::trace!(target: "cognito_jwt_verify::verify", issuer, "token accepted"),
+        Ok(_) => tracing::trace!(target: "cognito_verifier::verify", issuer, "token accepted"),
         Err(error) => tracing::debug!(
-            target: "cognito_jwt_verify::verify",
+            target: "cognito_verifier::verify",
             issuer,
             kind = error.kind().as_str(),
             %error,

@@ -11,8 +11,8 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use cognito_jwt_verify::TokenUse;
-use cognito_jwt_verify::testkit::TestIssuer;
+use cognito_verifier::TokenUse;
+use cognito_verifier::testkit::TestIssuer;
 
 struct Counting;
 
@@ -97,7 +97,7 @@ fn allocations_per_verification() {
         verifier.verify_access_cached(malformed).unwrap_err();
     });
     let checks_only = allocations_per_call(100, || {
-        cognito_jwt_verify::internals::check_access_without_signature(&verifier, &access).unwrap();
+        cognito_verifier::internals::check_access_without_signature(&verifier, &access).unwrap();
     });
     println!(
         "allocations per call: verify_access {verify_access}, verify_id {verify_id}, \

@@ -17,7 +17,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
-use cognito_jwt_verify::{CognitoVerifier, ErrorKind, TokenUse};
+use cognito_verifier::{CognitoVerifier, ErrorKind, TokenUse};
 use serde_json::{Value, json};
 
 const PASSWORD: &str = "Corr3ct-Horse-Battery!";
@@ -248,7 +248,7 @@ fn token<'a>(result: &'a Value, name: &str) -> &'a str {
         .unwrap_or_else(|| panic!("no {name} in {result}"))
 }
 
-fn kind<T: std::fmt::Debug>(r: Result<T, cognito_jwt_verify::Error>) -> ErrorKind {
+fn kind<T: std::fmt::Debug>(r: Result<T, cognito_verifier::Error>) -> ErrorKind {
     r.expect_err("expected a rejection").kind()
 }
 

@@ -7,8 +7,8 @@
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use cognito_jwt_verify::TokenUse;
-use cognito_jwt_verify::testkit::TestIssuer;
+use cognito_verifier::TokenUse;
+use cognito_verifier::testkit::TestIssuer;
 
 const CLIENT: &str = "test-client-1";
 

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use cognito_jwt_verify::{CognitoVerifier, CognitoVerifierBuilder, TokenUse};
+use cognito_verifier::{CognitoVerifier, CognitoVerifierBuilder, TokenUse};
 
 /// The verifier options, and any options the example adds itself (`extra`).
 #[derive(Debug, Default)]

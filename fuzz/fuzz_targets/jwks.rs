@@ -14,7 +14,7 @@ fn allowed(key: &Value, field: &str, wanted: &str) -> bool {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(kids) = cognito_jwt_verify::internals::parse_jwks(data) else { return };
+    let Ok(kids) = cognito_verifier::internals::parse_jwks(data) else { return };
     assert!(std::str::from_utf8(data).is_ok(), "accepted a key set that is not UTF-8");
     let doc: Value = serde_json::from_slice(data)
         .unwrap_or_else(|e| panic!("accepted a key set serde_json::Value rejects: {e}"));

@@ -5,6 +5,6 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(text) = std::str::from_utf8(data) {
-        let _ = cognito_jwt_verify::internals::parse(text);
+        let _ = cognito_verifier::internals::parse(text);
     }
 });

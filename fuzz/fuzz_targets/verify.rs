@@ -9,7 +9,7 @@ use std::time::Duration;
 use aws_lc_rs::signature::{RSA_PKCS1_2048_8192_SHA256, RsaPublicKeyComponents};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use cognito_jwt_verify::{CognitoVerifier, ManualClock, TokenUse};
+use cognito_verifier::{CognitoVerifier, ManualClock, TokenUse};
 use libfuzzer_sys::fuzz_target;
 
 const JWKS: &str = include_str!("../fixtures/jwks.json");

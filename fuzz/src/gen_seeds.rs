@@ -5,8 +5,8 @@
 use std::fs;
 use std::time::Duration;
 
-use cognito_jwt_verify::ManualClock;
-use cognito_jwt_verify::testkit::{RsaScheme, TestIssuer};
+use cognito_verifier::ManualClock;
+use cognito_verifier::testkit::{RsaScheme, TestIssuer};
 
 const SEED_TIME: u64 = 1_800_000_000;
 

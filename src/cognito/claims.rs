@@ -48,7 +48,7 @@ impl TokenUse {
 /// [`other`](Self::other).
 ///
 /// ```
-/// use cognito_jwt_verify::IdClaims;
+/// use cognito_verifier::IdClaims;
 ///
 /// let claims: IdClaims = serde_json::from_str(r#"{
 ///     "sub": "aaaa-bbbb", "iss": "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_x",
@@ -137,7 +137,7 @@ impl IdClaims {
 /// The claims of a verified Cognito access token.
 ///
 /// ```
-/// use cognito_jwt_verify::AccessClaims;
+/// use cognito_verifier::AccessClaims;
 ///
 /// let claims: AccessClaims = serde_json::from_str(r#"{
 ///     "sub": "aaaa-bbbb", "iss": "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_x",

@@ -20,7 +20,7 @@ use crate::jwt::parse::{DecodedToken, JsonValue, parse_json_object};
 /// own pool's keys, so a forged `iss` gains nothing.
 ///
 /// ```
-/// use cognito_jwt_verify::{CognitoVerifier, MultiPoolVerifier, TokenUse};
+/// use cognito_verifier::{CognitoVerifier, MultiPoolVerifier, TokenUse};
 ///
 /// let staff = CognitoVerifier::builder("eu-west-1_Staff1")
 ///     .client_ids(["staff-app"])
@@ -32,7 +32,7 @@ use crate::jwt::parse::{DecodedToken, JsonValue, parse_json_object};
 ///     .build()?;
 /// let verifier = MultiPoolVerifier::new([staff, customers])?;
 /// assert_eq!(verifier.pools().count(), 2);
-/// # Ok::<(), cognito_jwt_verify::BuildError>(())
+/// # Ok::<(), cognito_verifier::BuildError>(())
 /// ```
 #[derive(Debug, Clone)]
 pub struct MultiPoolVerifier {

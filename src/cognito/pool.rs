@@ -8,14 +8,14 @@ use crate::error::BuildError;
 /// The host Cognito names in `iss` (and serves keys from).
 ///
 /// ```
-/// use cognito_jwt_verify::{IssuerFormat, UserPoolId};
+/// use cognito_verifier::{IssuerFormat, UserPoolId};
 ///
 /// let pool: UserPoolId = "eu-west-1_AbC".parse()?;
 /// assert_eq!(
 ///     pool.issuer_in(IssuerFormat::IssuerCognitoIdp, "eu-central-1"),
 ///     "https://issuer-cognito-idp.eu-central-1.amazonaws.com/eu-west-1_AbC"
 /// );
-/// # Ok::<(), cognito_jwt_verify::BuildError>(())
+/// # Ok::<(), cognito_verifier::BuildError>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[non_exhaustive]
@@ -40,7 +40,7 @@ impl IssuerFormat {
 /// A Cognito user pool id, `<region>_<id>` (for example `eu-west-1_AbCdEf123`), checked for shape.
 ///
 /// ```
-/// use cognito_jwt_verify::UserPoolId;
+/// use cognito_verifier::UserPoolId;
 ///
 /// let pool: UserPoolId = "eu-west-1_AbCdEf123".parse()?;
 /// assert_eq!(pool.region(), "eu-west-1");
@@ -49,7 +49,7 @@ impl IssuerFormat {
 ///     pool.jwks_uri(),
 ///     "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123/.well-known/jwks.json"
 /// );
-/// # Ok::<(), cognito_jwt_verify::BuildError>(())
+/// # Ok::<(), cognito_verifier::BuildError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct UserPoolId {

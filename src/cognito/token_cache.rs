@@ -31,7 +31,7 @@ use crate::jwt::signature::RsaPublicKey;
 ///
 /// ```
 /// use std::time::Duration;
-/// use cognito_jwt_verify::TokenCacheConfig;
+/// use cognito_verifier::TokenCacheConfig;
 ///
 /// let config = TokenCacheConfig::default()
 ///     .max_entries(50_000)

@@ -26,7 +26,7 @@ use crate::verifier::{
 /// Cheap to clone; clones share the key cache. `Send + Sync`.
 ///
 /// ```no_run
-/// use cognito_jwt_verify::{AccessClaims, CognitoVerifier, TokenUse};
+/// use cognito_verifier::{AccessClaims, CognitoVerifier, TokenUse};
 ///
 /// # async fn run(token: &str) -> Result<(), Box<dyn std::error::Error>> {
 /// let verifier = CognitoVerifier::builder("eu-west-1_AbCdEf123")
@@ -169,7 +169,7 @@ impl CognitoVerifier {
     /// `jwks_uri`. Cognito's rules apply as with [`builder`](Self::builder).
     ///
     /// ```
-    /// use cognito_jwt_verify::{CognitoVerifier, TokenUse};
+    /// use cognito_verifier::{CognitoVerifier, TokenUse};
     ///
     /// let verifier = CognitoVerifier::builder_for_issuer(
     ///     "http://localhost:9229/local_pool",
@@ -180,7 +180,7 @@ impl CognitoVerifier {
     /// .token_use(TokenUse::Any)
     /// .build()?;
     /// assert!(verifier.user_pool_id().is_none());
-    /// # Ok::<(), cognito_jwt_verify::BuildError>(())
+    /// # Ok::<(), cognito_verifier::BuildError>(())
     /// ```
     pub fn builder_for_issuer(
         issuer: impl Into<String>,

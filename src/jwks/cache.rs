@@ -33,7 +33,7 @@ use crate::jwt::signature::RsaPublicKey;
 ///
 /// ```
 /// use std::time::Duration;
-/// use cognito_jwt_verify::KeyCacheConfig;
+/// use cognito_verifier::KeyCacheConfig;
 ///
 /// let config = KeyCacheConfig::default()
 ///     .max_age(Duration::from_secs(300))
@@ -277,7 +277,7 @@ impl KeyStore {
         };
         if self.cooling_down(now) {
             tracing::debug!(
-                target: "cognito_jwt_verify::jwks",
+                target: "cognito_verifier::jwks",
                 uri = %self.uri,
                 kid = %excerpt(kid),
                 "refetch refused: cooling down after a fetch that failed or lacked the kid"
@@ -328,7 +328,7 @@ impl KeyStore {
             Ok((keys, fetched)) => {
                 let kids: Vec<Box<str>> = keys.usable_kids().into_iter().map(Into::into).collect();
                 tracing::info!(
-                    target: "cognito_jwt_verify::jwks",
+                    target: "cognito_verifier::jwks",
                     uri = %self.uri,
                     usable_keys = kids.len(),
                     bytes = fetched.body.len(),
@@ -341,7 +341,7 @@ impl KeyStore {
             }
             Err(error) => {
                 tracing::warn!(
-                    target: "cognito_jwt_verify::jwks",
+                    target: "cognito_verifier::jwks",
                     uri = %self.uri,
                     %error,
                     elapsed_ms,

@@ -32,7 +32,7 @@ const RETRY_DELAY: Duration = Duration::from_millis(100);
 /// (a file, a secret store, a test fixture); the verifier caches what it returns.
 ///
 /// ```
-/// use cognito_jwt_verify::{BoxFuture, FetchedJwks, JwksError, JwksFetcher};
+/// use cognito_verifier::{BoxFuture, FetchedJwks, JwksError, JwksFetcher};
 ///
 /// #[derive(Debug)]
 /// struct Fixed(&'static str);
@@ -81,13 +81,13 @@ impl FetchedJwks {
 ///
 /// ```
 /// use std::time::Duration;
-/// use cognito_jwt_verify::HttpFetcher;
+/// use cognito_verifier::HttpFetcher;
 ///
 /// let fetcher = HttpFetcher::builder()
 ///     .request_timeout(Duration::from_secs(3))
 ///     .max_body_bytes(16 * 1024)
 ///     .build()?;
-/// # Ok::<(), cognito_jwt_verify::BuildError>(())
+/// # Ok::<(), cognito_verifier::BuildError>(())
 /// ```
 #[derive(Clone)]
 pub struct HttpFetcher {
@@ -148,7 +148,7 @@ impl HttpFetcher {
             .await
             .map_err(transport)?;
         let status = response.status().as_u16();
-        tracing::debug!(target: "cognito_jwt_verify::jwks", uri, status, "JWKS response");
+        tracing::debug!(target: "cognito_verifier::jwks", uri, status, "JWKS response");
         if status != 200 {
             return Err(JwksError::Status {
                 url: uri.to_owned(),
@@ -260,7 +260,7 @@ impl HttpFetcherBuilder {
             .timeout(self.request_timeout)
             .redirect(policy)
             .https_only(!self.allow_http)
-            .user_agent(concat!("cognito-jwt-verify/", env!("CARGO_PKG_VERSION")))
+            .user_agent(concat!("cognito-verifier/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| BuildError::HttpClient(e.to_string()))?;
         Ok(HttpFetcher {

@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use cognito_jwt_verify::testkit::TestIssuer;
-use cognito_jwt_verify::{
+use cognito_verifier::testkit::TestIssuer;
+use cognito_verifier::{
     BoxFuture, CognitoVerifier, ErrorKind, FetchedJwks, HttpFetcher, IssuerFormat, JwksError,
     JwksFetcher, KeyCacheConfig, ManualClock, MultiPoolVerifier, TokenUse,
 };
@@ -218,7 +218,7 @@ async fn outage(broken: ResponseTemplate, expected: ErrorKind, check: impl Fn(&J
     assert!(started.elapsed() < FETCH_TIMEOUT * 2 + Duration::from_secs(1));
     assert_eq!(err.kind(), expected, "{err}");
     match &err {
-        cognito_jwt_verify::Error::Jwks(e) => check(e),
+        cognito_verifier::Error::Jwks(e) => check(e),
         other => panic!("expected a JWKS error, got {other:?}"),
     }
     // A failed fetch never empties the cache.
@@ -488,13 +488,13 @@ async fn background_refresh_never_makes_a_request_wait() {
 
 #[tokio::test]
 async fn several_pools_route_by_issuer() {
-    let a = TestIssuer::start_for_pool("eu-west-1_PoolA", cognito_jwt_verify::SystemClock)
+    let a = TestIssuer::start_for_pool("eu-west-1_PoolA", cognito_verifier::SystemClock)
         .await
         .unwrap();
-    let b = TestIssuer::start_for_pool("us-east-1_PoolB", cognito_jwt_verify::SystemClock)
+    let b = TestIssuer::start_for_pool("us-east-1_PoolB", cognito_verifier::SystemClock)
         .await
         .unwrap();
-    let c = TestIssuer::start_for_pool("ap-south-1_PoolC", cognito_jwt_verify::SystemClock)
+    let c = TestIssuer::start_for_pool("ap-south-1_PoolC", cognito_verifier::SystemClock)
         .await
         .unwrap();
     let va = a

@@ -5,7 +5,7 @@ use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
-use cognito_jwt_verify::testkit::TestIssuer;
+use cognito_verifier::testkit::TestIssuer;
 
 use crate::common::CLIENT;
 

@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use cognito_jwt_verify::testkit::TestIssuer;
-use cognito_jwt_verify::{CognitoClaims, ErrorKind, TokenUse};
+use cognito_verifier::testkit::TestIssuer;
+use cognito_verifier::{CognitoClaims, ErrorKind, TokenUse};
 use serde_json::{Value, json};
 
 use crate::common::{CLIENT, issuer_with_clock, kind, verifier};
@@ -231,8 +231,8 @@ async fn time_claims_honour_leeway_to_the_second() {
     );
 }
 
-fn clock_secs(clock: &cognito_jwt_verify::ManualClock) -> u64 {
-    use cognito_jwt_verify::Clock as _;
+fn clock_secs(clock: &cognito_verifier::ManualClock) -> u64 {
+    use cognito_verifier::Clock as _;
     clock.now().as_secs()
 }
 

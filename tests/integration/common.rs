@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
-use cognito_jwt_verify::testkit::{DEFAULT_TEST_POOL, TestIssuer};
-use cognito_jwt_verify::{CognitoVerifier, Error, ErrorKind, ManualClock, TokenUse};
+use cognito_verifier::testkit::{DEFAULT_TEST_POOL, TestIssuer};
+use cognito_verifier::{CognitoVerifier, Error, ErrorKind, ManualClock, TokenUse};
 
 pub(crate) const CLIENT: &str = "test-client-1";
 

@@ -1,7 +1,7 @@
 //! The generic JwtVerifier: any issuer and JWKS URI, audience policy, custom claim types.
 
-use cognito_jwt_verify::testkit::TestIssuer;
-use cognito_jwt_verify::{ErrorKind, JwtVerifier};
+use cognito_verifier::testkit::TestIssuer;
+use cognito_verifier::{ErrorKind, JwtVerifier};
 use serde::Deserialize;
 
 use crate::common::kind;

@@ -5,8 +5,8 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use serde_json::{Map, Value, json};
 
-use cognito_jwt_verify::testkit::TestIssuer;
-use cognito_jwt_verify::{CognitoClaims, CognitoVerifier, TokenUse};
+use cognito_verifier::testkit::TestIssuer;
+use cognito_verifier::{CognitoClaims, CognitoVerifier, TokenUse};
 
 use crate::common::CLIENT;
 

@@ -1,6 +1,6 @@
 //! Inputs found by fuzzing, kept as tests.
 
-use cognito_jwt_verify::internals::parse_jwks;
+use cognito_verifier::internals::parse_jwks;
 use serde_json::Value;
 
 /// fuzz/jwks found that a kid with JSON escapes (`\\`) is reported decoded, so the raw document
@@ -20,12 +20,12 @@ fn a_kid_with_json_escapes_is_reported_decoded() {
 /// decoded kid it equals.
 #[tokio::test]
 async fn a_header_kid_with_json_escapes_selects_the_decoded_key() {
-    let issuer = cognito_jwt_verify::testkit::TestIssuer::start()
+    let issuer = cognito_verifier::testkit::TestIssuer::start()
         .await
         .unwrap();
     let verifier = issuer
         .verifier_builder("c")
-        .token_use(cognito_jwt_verify::TokenUse::Any)
+        .token_use(cognito_verifier::TokenUse::Any)
         .build()
         .unwrap();
     let escaped = issuer.current_kid().replace('-', "\\u002d");

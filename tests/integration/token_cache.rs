@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
-use cognito_jwt_verify::testkit::TestIssuer;
-use cognito_jwt_verify::{
+use cognito_verifier::testkit::TestIssuer;
+use cognito_verifier::{
     Clock as _, CognitoVerifier, ErrorKind, ManualClock, TokenCacheConfig, TokenUse,
 };
 

@@ -1,4 +1,4 @@
-//! API Gateway Lambda authorizers for Cognito tokens, on `cognito-jwt-verify`.
+//! API Gateway Lambda authorizers for Cognito tokens, on `cognito-verifier`.
 //!
 //! Three shapes, one [`Authorizer`]:
 //! - [`Authorizer::rest_token`]: REST API TOKEN authorizer (the token arrives as
@@ -24,7 +24,7 @@ use aws_lambda_events::apigw::{
 };
 use aws_lambda_events::http::HeaderMap;
 use aws_lambda_events::iam::{IamPolicyEffect, IamPolicyStatement};
-use cognito_jwt_verify::{CognitoClaims, CognitoVerifier, Error};
+use cognito_verifier::{CognitoClaims, CognitoVerifier, Error};
 use serde_json::{Map, Value};
 
 /// What an allowed policy covers.

@@ -14,7 +14,7 @@
 
 use std::env;
 
-use cognito_jwt_verify::{CognitoVerifier, TokenUse};
+use cognito_verifier::{CognitoVerifier, TokenUse};
 use cognito_lambda_authorizer::{Authorizer, PolicyScope};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 

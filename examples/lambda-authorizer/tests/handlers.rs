@@ -1,8 +1,8 @@
 //! Each authorizer shape fed the events API Gateway sends, with tokens from a local issuer.
 #![allow(clippy::unwrap_used, missing_docs)]
 
-use cognito_jwt_verify::TokenUse;
-use cognito_jwt_verify::testkit::TestIssuer;
+use cognito_verifier::TokenUse;
+use cognito_verifier::testkit::TestIssuer;
 use cognito_lambda_authorizer::{Authorizer, AuthorizerError, PolicyScope};
 use serde_json::{Value, json};
 
