@@ -9,7 +9,7 @@
 //! | no token (or another scheme) | 401 | `Bearer` |
 //! | bad token | 401 | `Bearer error="invalid_token", error_description="<kind>"` |
 //! | authentic, but a required group or scope is missing | 403 | `Bearer error="insufficient_scope"` |
-//! | signing keys unavailable (JWKS endpoint down) | 503 | (none; `Retry-After: 5`) |
+//! | signing keys unavailable (JWKS endpoint down) | 503 | (none; `Retry-After`: when the next fetch is allowed, else 5 s) |
 //!
 //! The response body is a small JSON object with the same `error` and `error_description`; it
 //! never contains the token. The description is the error's kind name (`expired`,
@@ -288,6 +288,9 @@ pub enum AuthRejection {
     KeysUnavailable {
         /// The error kind's name.
         description: &'static str,
+        /// The `Retry-After` to send, in seconds: when the verifier will fetch again if it
+        /// knows ([`Error::retry_after`], rounded up), else 5.
+        retry_after_secs: u64,
     },
     /// A handler asked for claims that no layer put there (a wiring mistake): 500.
     NotAuthenticated,
@@ -298,7 +301,14 @@ impl AuthRejection {
     pub fn from_error(error: &Error) -> Self {
         let description = error.kind().as_str();
         if error.is_key_unavailable() {
-            Self::KeysUnavailable { description }
+            Self::KeysUnavailable {
+                description,
+                retry_after_secs: error.retry_after().map_or(5, |d| {
+                    d.as_secs()
+                        .saturating_add(u64::from(d.subsec_nanos() > 0))
+                        .max(1)
+                }),
+            }
         } else if error.is_insufficient_scope() {
             Self::InsufficientScope {
                 scopes: String::new(),
@@ -342,7 +352,9 @@ impl IntoResponse for AuthRejection {
                 "insufficient_scope",
                 "a required group or scope is missing",
             ),
-            Self::KeysUnavailable { description } => (None, "temporarily_unavailable", description),
+            Self::KeysUnavailable { description, .. } => {
+                (None, "temporarily_unavailable", description)
+            }
             Self::NotAuthenticated => (None, "server_error", "no authentication layer ran"),
         };
         let body = serde_json::json!({"error": error, "error_description": description});
@@ -353,8 +365,11 @@ impl IntoResponse for AuthRejection {
         if let Some(challenge) = challenge.and_then(|c| HeaderValue::from_str(&c).ok()) {
             headers.insert(WWW_AUTHENTICATE, challenge);
         }
-        if matches!(self, Self::KeysUnavailable { .. }) {
-            headers.insert(RETRY_AFTER, HeaderValue::from_static("5"));
+        if let Self::KeysUnavailable {
+            retry_after_secs, ..
+        } = self
+        {
+            headers.insert(RETRY_AFTER, HeaderValue::from(retry_after_secs));
         }
         response
     }

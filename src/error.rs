@@ -12,6 +12,7 @@
 use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// The longest excerpt of an attacker-controlled value that an error keeps, in characters.
 pub const EXCERPT_MAX: usize = 64;
@@ -43,7 +44,7 @@ pub enum Error {
         reason: Cow<'static, str>,
     },
     /// The header's `alg` is not one this verifier accepts (only `RS256`).
-    #[error("unsupported algorithm {found:?}: only RS256 is accepted")]
+    #[error("unsupported algorithm \"{found}\": only RS256 is accepted")]
     UnsupportedAlgorithm {
         /// The `alg` the token named (an excerpt).
         found: String,
@@ -61,14 +62,14 @@ pub enum Error {
     // ---- key lookup ----
     /// No key with this `kid` is in the issuer's key set, even after a refetch (or while refetches
     /// are cooling down).
-    #[error("no key with kid {kid:?} in the issuer's key set")]
+    #[error("no key with kid \"{kid}\" in the issuer's key set")]
     UnknownKid {
         /// The `kid` the token named (an excerpt).
         kid: String,
     },
     /// The key set has a key with this `kid`, but it is not a usable RS256 signing key (not RSA, or
     /// `use`/`alg` say it is for something else).
-    #[error("key {kid:?} cannot verify RS256 signatures: {reason}")]
+    #[error("key \"{kid}\" cannot verify RS256 signatures: {reason}")]
     UnusableKey {
         /// The `kid` (an excerpt).
         kid: String,
@@ -76,7 +77,7 @@ pub enum Error {
         reason: &'static str,
     },
     /// The key with this `kid` is an RSA key with too small a modulus.
-    #[error("key {kid:?} has a {bits}-bit modulus, below the {min_bits}-bit minimum")]
+    #[error("key \"{kid}\" has a {bits}-bit modulus, below the {min_bits}-bit minimum")]
     WeakKey {
         /// The `kid` (an excerpt).
         kid: String,
@@ -85,9 +86,10 @@ pub enum Error {
         /// The smallest modulus accepted.
         min_bits: usize,
     },
-    /// The key is not in the cache, and [`verify_cached`](crate::JwtVerifier::verify_cached) does no
-    /// I/O. Call `hydrate()` first, or verify asynchronously.
-    #[error("key {kid:?} is not cached and this call does no network I/O")]
+    /// No usable key set is cached, and [`verify_cached`](crate::JwtVerifier::verify_cached) does
+    /// no I/O. Call `hydrate()` first, preload or load a key set, or verify asynchronously. (A
+    /// `kid` missing from a usable cached set is [`Error::UnknownKid`].)
+    #[error("no usable key set is cached (for kid \"{kid}\") and this call does no network I/O")]
     KeyNotCached {
         /// The `kid` (an excerpt).
         kid: String,
@@ -147,13 +149,13 @@ pub enum Error {
         leeway: u64,
     },
     /// `iss` is not the configured issuer.
-    #[error("wrong issuer {found:?}")]
+    #[error("wrong issuer \"{found}\"")]
     WrongIssuer {
         /// The token's `iss` (an excerpt).
         found: String,
     },
     /// `aud` names none of the accepted audiences (client ids, for Cognito ID tokens).
-    #[error("wrong audience {found:?}")]
+    #[error("wrong audience \"{found}\"")]
     WrongAudience {
         /// The token's `aud` values, joined with `,` (an excerpt).
         found: String,
@@ -162,7 +164,7 @@ pub enum Error {
     #[error("nonce does not match the expected value")]
     WrongNonce,
     /// Cognito's `token_use` is not the kind of token the caller asked for.
-    #[error("wrong token_use {found:?}, expected {expected}")]
+    #[error("wrong token_use \"{found}\", expected {expected}")]
     WrongTokenUse {
         /// What was accepted (`id`, `access`, or `id or access`).
         expected: &'static str,
@@ -170,7 +172,7 @@ pub enum Error {
         found: String,
     },
     /// Cognito's `client_id` (access tokens) is none of the accepted client ids.
-    #[error("wrong client_id {found:?}")]
+    #[error("wrong client_id \"{found}\"")]
     WrongClientId {
         /// The token's `client_id` (an excerpt).
         found: String,
@@ -220,11 +222,31 @@ impl Error {
         }
     }
 
-    /// True when the token could not be judged because signing keys are unavailable (fetch
-    /// failed, key set unusable, key not cached for a synchronous verify): answer 503 and let the
-    /// client retry. False when the token itself is bad: answer 401.
+    /// True when the token could not be judged because no usable key set could be had (the
+    /// fetch failed or the endpoint served no usable set, and nothing usable is cached; or, on
+    /// the synchronous path, nothing is cached yet): answer 503 and let the client retry. False
+    /// when the token itself is bad, a `kid` missing from a usable key set included: answer 401.
     pub fn is_key_unavailable(&self) -> bool {
         matches!(self, Self::Jwks(_) | Self::KeyNotCached { .. })
+    }
+
+    /// For an error for which [`is_key_unavailable`](Self::is_key_unavailable) is true: how long
+    /// until the verifier will try to fetch keys again, when it knows (for a `Retry-After`
+    /// header). `None` for every other error.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use cognito_verifier::{Error, JwksError};
+    ///
+    /// let e = Error::Jwks(JwksError::CoolingDown { retry_in: Duration::from_millis(400) });
+    /// assert_eq!(e.retry_after(), Some(Duration::from_millis(400)));
+    /// assert_eq!(Error::InvalidSignature.retry_after(), None);
+    /// ```
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Self::Jwks(JwksError::CoolingDown { retry_in }) => Some(*retry_in),
+            _ => None,
+        }
     }
 
     /// True when the token is authentic but lacks a required group or scope: answer 403
@@ -388,10 +410,14 @@ pub enum JwksError {
         /// The cap.
         limit: usize,
     },
-    /// A refetch was needed, but the last one happened too recently (storm protection), and no
-    /// usable cached key set exists.
-    #[error("no usable key set is cached and refetches are cooling down after a failure")]
-    CoolingDown,
+    /// No usable key set is cached, and fetches are paused after a failed one (the retry
+    /// backoff, or the cooldown). Says when the next fetch is allowed, not why the last one
+    /// failed: that may no longer be true.
+    #[error("no usable key set is cached; fetches are paused after a failed fetch, the next one is allowed in {} ms", retry_in.as_millis())]
+    CoolingDown {
+        /// How long until the next fetch is allowed.
+        retry_in: Duration,
+    },
     /// The cached key set is older than its maximum age plus the stale window, and refreshing it
     /// failed.
     #[error("the cached key set expired and refreshing it failed: {0}")]
@@ -456,17 +482,20 @@ pub enum BuildError {
     HttpClient(String),
 }
 
-/// Keeps at most [`EXCERPT_MAX`] characters of an untrusted value for an error message.
+/// Keeps at most [`EXCERPT_MAX`] characters of an untrusted value for an error message or a log
+/// line, escaped as Rust escapes a string's `Debug` output: control characters (a newline that
+/// would forge a log line, terminal escapes), quotes, backslashes and invisible characters come
+/// out as escapes, so the text can be printed as it is.
 pub(crate) fn excerpt(value: &str) -> String {
-    match value.char_indices().nth(EXCERPT_MAX) {
-        Some((cut, _)) => {
-            let mut s = String::with_capacity(cut + 3);
-            s.push_str(value.get(..cut).unwrap_or_default());
-            s.push('…');
-            s
-        }
-        None => value.to_owned(),
+    let (kept, cut) = match value.char_indices().nth(EXCERPT_MAX) {
+        Some((cut, _)) => (value.get(..cut).unwrap_or_default(), true),
+        None => (value, false),
+    };
+    let mut s: String = kept.escape_debug().collect();
+    if cut {
+        s.push('…');
     }
+    s
 }
 
 #[cfg(test)]
@@ -491,8 +520,22 @@ mod tests {
     }
 
     #[test]
+    fn excerpt_escapes_what_could_forge_a_log_line() {
+        assert_eq!(excerpt("a\nb"), "a\\nb");
+        assert_eq!(excerpt("\u{1b}[31m"), "\\u{1b}[31m");
+        assert_eq!(excerpt("q\"\\"), "q\\\"\\\\");
+        assert_eq!(excerpt("\u{202e}rtl"), "\\u{202e}rtl");
+        assert!(!excerpt(&"\n".repeat(200)).contains('\n'));
+    }
+
+    #[test]
     fn key_unavailable_is_told_apart_from_bad_tokens() {
-        assert!(Error::Jwks(JwksError::CoolingDown).is_key_unavailable());
+        assert!(
+            Error::Jwks(JwksError::CoolingDown {
+                retry_in: Duration::ZERO
+            })
+            .is_key_unavailable()
+        );
         assert!(Error::KeyNotCached { kid: "k".into() }.is_key_unavailable());
         assert!(!Error::InvalidSignature.is_key_unavailable());
         assert!(!Error::UnknownKid { kid: "k".into() }.is_key_unavailable());

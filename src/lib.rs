@@ -55,32 +55,40 @@
 //! # The key cache
 //!
 //! Each verifier (and its clones) holds one cache for its JWKS URI. Every default below is set on
-//! [`KeyCacheConfig`] and [`HttpFetcher::builder`].
+//! [`KeyCacheConfig`] and `HttpFetcher::builder`.
 //!
 //! - **Lock-free reads.** The key set is one immutable snapshot. A verification whose key is cached
 //!   reads it without a lock, never waits on the network, and writes no shared memory.
 //! - **Rotation.** An unknown `kid` triggers a refetch. Concurrent callers share it (single
 //!   flight): 1,000 simultaneous verifications on a cold cache make one request. A refresh replaces
 //!   the whole set, so a `kid` the issuer withdrew stops verifying after the next successful fetch.
-//! - **Storm protection.** After a fetch that failed or did not contain the requested `kid`, no
-//!   fetch happens for the refetch cooldown (15 s): unknown kids fail at once with `unknown_kid`,
-//!   known kids keep verifying. 10,000 random kids cost one request.
-//! - **Freshness.** The set lives for its max age: the endpoint's `Cache-Control: max-age`,
+//! - **Storm protection.** While a usable key set is cached, after a fetch that failed or did not
+//!   contain the requested `kid`, no fetch happens for the refetch cooldown (15 s): unknown kids
+//!   fail at once with `unknown_kid`, known kids keep verifying. 10,000 random kids cost one
+//!   request.
+//! - **A made-up `kid` is a bad token, never an outage.** When a usable set is cached and lacks
+//!   the kid, the answer is [`Error::UnknownKid`] (401) on every path, synchronous or not, even
+//!   while the endpoint is down. [`Error::is_key_unavailable`] (503) is true only when no usable
+//!   set can be had.
+//! - **Freshness.** A fetched set lives for its max age: the endpoint's `Cache-Control: max-age`,
 //!   clamped to 1 min–1 h, or 10 min without one. At 80 % of it a background task refreshes the
 //!   set; requests keep using the current one meanwhile.
-//! - **Outages.** A failed fetch never empties the cache. Past its max age, the last good set keeps
-//!   verifying for the stale window (1 h); after that verification fails with
+//! - **Outages.** A failed fetch never takes a usable set away. Past its max age, the last
+//!   fetched set keeps verifying for the stale window (1 h); after that verification fails with
 //!   [`Error::Jwks`], for which [`Error::is_key_unavailable`] is true (answer 503, not 401).
-//! - **Bounded fetches.** 2 s to connect, 5 s per request including the body, 64 KiB body cap
-//!   enforced while streaming, at most 32 keys, status 200 only, redirects only to the same origin,
-//!   `https` only unless [`allow_insecure_http`](CognitoVerifierBuilder::allow_insecure_http), one
-//!   retry after a timeout, connection error, 429 or 5xx. Proxies from the environment
-//!   (`HTTPS_PROXY`, `NO_PROXY`) are honoured.
+//! - **Recovery.** With no usable set (a cold start, or past the stale window), a failed fetch
+//!   is retried on demand after a short backoff (100 ms, doubling to 1 s), one request at a time
+//!   whatever the load: the verifier recovers within a second of the endpoint. A refusal during
+//!   the backoff says so and when it ends ([`Error::retry_after`]), not the last fetch's cause.
+//! - **Bounded fetches.** One deadline per fetch, retries included (5 s,
+//!   [`KeyCacheConfig::fetch_deadline`]), for every fetcher. The HTTP fetcher adds 2 s to
+//!   connect, 3 s per request including the body, a 64 KiB body cap enforced while streaming, at
+//!   most 32 keys, status 200 only, redirects only to the same origin, `https` only unless
+//!   [`allow_insecure_http`](CognitoVerifierBuilder::allow_insecure_http), one retry after a
+//!   timeout, connection error, 429 or 5xx. Proxies from the environment (`HTTPS_PROXY`,
+//!   `NO_PROXY`) are honoured.
 //! - **Cold starts.** [`hydrate`](CognitoVerifier::hydrate) fetches at startup;
-//!   [`jwks`](CognitoVerifierBuilder::jwks) preloads a document you already have (read a bundled
-//!   file with `std::fs::read_to_string`); [`cached_jwks`](CognitoVerifier::cached_jwks) exports
-//!   the current set to save for the next cold start; `verify_*_cached` verify synchronously from
-//!   the cache and return [`Error::KeyNotCached`] rather than fetch.
+//!   [`cached_jwks`](CognitoVerifier::cached_jwks) exports the current set to bundle (below).
 //! - **Several pools.** [`MultiPoolVerifier`] routes each token by its `iss` to the verifier of its
 //!   pool, each with its own client ids and rules; two verifiers with one issuer are refused.
 //!   [`IssuerFormat`] selects `cognito-idp` or `issuer-cognito-idp` issuers, and
@@ -89,6 +97,51 @@
 //! - **Observability.** `tracing` events under the target `cognito_verifier::jwks`: each fetch
 //!   (URI, status, usable key count, bytes, duration), each failure, each refetch refused by the
 //!   cooldown. Tokens are never logged.
+//!
+//! # Key sets you hand over are configuration
+//!
+//! A key set given to the builder or loaded at run time never expires. The uses are explicit:
+//!
+//! - **Static** ([`static_jwks`](CognitoVerifierBuilder::static_jwks)): never fetched, never
+//!   expires; building the verifier creates no HTTP client (it works without the `http`
+//!   feature). For a Lambda function without egress, or an air-gapped service.
+//! - **Preloaded, then refreshed** ([`jwks`](CognitoVerifierBuilder::jwks)): verifies at once
+//!   and stays as a floor until a fetch succeeds and replaces it; a failing refresh never takes
+//!   it away. For fast cold starts that still follow rotations.
+//! - **At run time** ([`load_jwks`](CognitoVerifier::load_jwks), on every verifier kind):
+//!   replaces the cached set, with the same guarantee. aws-jwt-verify calls this `cacheJwks`.
+//!
+//! [`KeyCacheConfig`] has the table of how each source ages and what removes a key. The round
+//! trip for cold starts: fetch once, export, bundle, preload.
+//!
+//! ```no_run
+//! use cognito_verifier::{CognitoVerifier, TokenUse};
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! // In a deploy step: fetch the pool's keys and save them.
+//! let online = CognitoVerifier::builder("eu-west-1_AbCdEf123")
+//!     .client_ids(["3u4p8example"])
+//!     .token_use(TokenUse::Access)
+//!     .build()?;
+//! online.hydrate().await?;
+//! std::fs::write("jwks.json", online.cached_jwks().unwrap_or_default())?;
+//!
+//! // At the cold start: preload the bundled file. It verifies at once, synchronously too, and
+//! // follows rotations when the endpoint is reachable.
+//! let verifier = CognitoVerifier::builder("eu-west-1_AbCdEf123")
+//!     .client_ids(["3u4p8example"])
+//!     .token_use(TokenUse::Access)
+//!     .jwks(std::fs::read_to_string("jwks.json")?)
+//!     .build()?;
+//! # let token = "";
+//! let claims = verifier.verify_access_cached(token)?;
+//! # Ok(()) }
+//! ```
+//!
+//! The synchronous `verify_*_cached` calls never do I/O: with no usable set cached they return
+//! [`Error::KeyNotCached`] (503); for a kid the cached set lacks, [`Error::UnknownKid`] (401)
+//! and, when a Tokio runtime is running, a background fetch picks up a rotation (within the
+//! cooldown rules).
 //!
 //! # Integrations
 //!
@@ -136,13 +189,28 @@
 //!
 //! # Crate features
 //!
-//! All off by default, all additive.
+//! All additive.
 //!
-//! - `axum`: the [`axum`] module, a tower layer and an extractor for axum 0.8.
-//! - `test-kit`: [`testkit::TestIssuer`], a local Cognito-shaped issuer for your tests. It
+//! - `http` (on by default): fetching key sets over HTTP(S) with reqwest and rustls
+//!   (`HttpFetcher`). With `default-features = false` the crate builds and verifies with static
+//!   key sets and custom [`JwksFetcher`]s, and compiles no HTTP or TLS stack.
+//! - `axum` (off by default): the [`axum`] module, a tower layer and an extractor for axum 0.8.
+//! - `test-kit` (off by default; turns on `http`): [`testkit::TestIssuer`], a local Cognito-shaped issuer for your tests. It
 //!   generates RSA keys, serves their JWKS on 127.0.0.1 and mints tokens.
 //! - `unstable-internals`: hidden entry points for this crate's benchmarks and fuzzers; not
 //!   covered by semver.
+//!
+//! # Debug builds
+//!
+//! aws-lc's C code is compiled with your profile's optimisation level, and unoptimised RSA makes
+//! debug builds and tests needlessly slow. Put this in your application's `Cargo.toml`:
+//!
+//! ```toml
+//! [profile.dev.package.aws-lc-sys]
+//! opt-level = 3
+//! [profile.dev.package.aws-lc-rs]
+//! opt-level = 3
+//! ```
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
@@ -158,13 +226,16 @@ pub use crate::clock::{Clock, ManualClock, SystemClock};
 pub use crate::cognito::claims::{AccessClaims, CognitoClaims, IdClaims, Scopes, TokenUse};
 pub use crate::cognito::multi::MultiPoolVerifier;
 pub use crate::cognito::pool::{IssuerFormat, UserPoolId};
-pub use crate::cognito::token_cache::TokenCacheConfig;
+pub use crate::cognito::token_cache::{MAX_TOKEN_CACHE_TTL, TokenCacheConfig};
 pub use crate::cognito::verifier::{CognitoVerifier, CognitoVerifierBuilder};
 pub use crate::error::{BuildError, EXCERPT_MAX, Error, ErrorKind, JwksError};
-pub use crate::jwks::cache::KeyCacheConfig;
-pub use crate::jwks::fetch::{
-    BoxFuture, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_JWKS_BYTES, DEFAULT_REQUEST_TIMEOUT,
-    FetchedJwks, HttpFetcher, HttpFetcherBuilder, JwksFetcher,
+pub use crate::jwks::cache::{DEFAULT_FETCH_DEADLINE, KeyCacheConfig};
+pub use crate::jwks::fetch::{BoxFuture, DEFAULT_MAX_JWKS_BYTES, FetchedJwks, JwksFetcher};
+#[cfg(feature = "http")]
+#[cfg_attr(docsrs, doc(cfg(feature = "http")))]
+pub use crate::jwks::http::{
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT, HttpFetcher, HttpFetcherBuilder,
+    MAX_FETCH_TIMEOUT,
 };
 pub use crate::jwks::key::DEFAULT_MAX_KEYS;
 pub use crate::jwt::parse::{DEFAULT_MAX_TOKEN_LEN, MAX_KID_LEN};

@@ -10,9 +10,10 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 
 use crate::clock::{Clock, SystemClock};
+use crate::error::JwksError;
 use crate::error::{BuildError, Error};
-use crate::jwks::cache::{KeyCacheConfig, KeyStore};
-use crate::jwks::fetch::{HttpFetcher, JwksFetcher};
+use crate::jwks::cache::{KeyCacheConfig, KeyStore, Source};
+use crate::jwks::fetch::JwksFetcher;
 use crate::jwt::claims::{ClaimsView, RegisteredView, Validation};
 use crate::jwt::parse::{DEFAULT_MAX_TOKEN_LEN, DecodedToken, parse_json_object};
 use crate::jwt::signature::RsaPublicKey;
@@ -112,8 +113,20 @@ impl JwtVerifier {
         self.inner.keys.refresh().await
     }
 
+    /// Loads a key set into the built verifier at run time (what aws-jwt-verify calls
+    /// `cacheJwks`), replacing the cached one. Like a set given to the builder it is
+    /// configuration, not a cache entry: it never expires. A static verifier keeps only it; a
+    /// fetching verifier keeps it as a floor until a fetch succeeds. Clones share it.
+    ///
+    /// # Errors
+    /// [`JwksError::InvalidDocument`] or [`JwksError::TooManyKeys`] when the document is not a
+    /// usable key set; the cached set is then left as it was.
+    pub fn load_jwks(&self, document: impl AsRef<[u8]>) -> Result<(), JwksError> {
+        self.inner.keys.load_document(document.as_ref())
+    }
+
     /// The cached JWKS document, exactly as fetched or loaded, if any. Save it and pass it to
-    /// the builder's `jwks` setter at the next cold start.
+    /// the builder's `jwks` (or `static_jwks`) setter at the next cold start.
     pub fn cached_jwks(&self) -> Option<String> {
         self.inner
             .keys
@@ -191,10 +204,7 @@ impl JwtVerifier {
         now: Duration,
         same: impl FnOnce(&Arc<RsaPublicKey>) -> bool,
     ) -> bool {
-        self.inner
-            .keys
-            .with_cached_key(kid, now, same)
-            .unwrap_or(false)
+        self.inner.keys.holds_key(kid, now, same)
     }
 
     /// The clock.
@@ -380,8 +390,9 @@ macro_rules! core_setters {
             self
         }
 
-        /// Where key sets come from. Default: an [`HttpFetcher`](crate::HttpFetcher) with its
-        /// defaults (and plain `http` if `allow_insecure_http` was called).
+        /// Where key sets come from. Default (feature `http`): an `HttpFetcher` with its
+        /// defaults (and plain `http` if `allow_insecure_http` was called). Every fetch is
+        /// bounded by the key cache's [`fetch_deadline`](crate::KeyCacheConfig::fetch_deadline).
         pub fn fetcher(mut self, fetcher: impl crate::JwksFetcher) -> Self {
             self.core.fetcher = Some(::std::sync::Arc::new(fetcher));
             self
@@ -389,14 +400,52 @@ macro_rules! core_setters {
 
         /// Preloads a JWKS document (for example one bundled with a Lambda function: read it
         /// with `std::fs::read_to_string`), so the first verification does not wait on the
-        /// network. It is refreshed like a fetched one.
+        /// network. The preloaded set is a floor: it never expires, and keeps verifying until
+        /// a fetch succeeds and replaces it; a failing refresh never takes it away. It is
+        /// refreshed like a fetched set (and an unknown `kid` triggers a fetch). For a set that
+        /// must never be fetched, use [`static_jwks`](Self::static_jwks).
+        ///
+        /// `build()` refuses a document that is not a valid key set.
         pub fn jwks(mut self, document: impl Into<String>) -> Self {
-            self.core.jwks_document = Some(document.into());
+            self.core.jwks_document =
+                Some((document.into(), crate::verifier::KeySource::Preloaded));
+            self
+        }
+
+        /// Verifies with this key set only: it is never fetched and never expires, and building
+        /// the verifier creates no HTTP client (this works without the `http` feature). A token
+        /// whose `kid` is not in the set is `unknown_kid`. Replace the set at run time with
+        /// `load_jwks` on the verifier.
+        ///
+        /// `build()` refuses a document that is not a valid key set, and a `fetcher` given
+        /// besides.
+        ///
+        /// ```
+        /// # use cognito_verifier::{CognitoVerifier, TokenUse};
+        /// let jwks = r#"{"keys":[]}"#; // in real use: std::fs::read_to_string("jwks.json")?
+        /// let verifier = CognitoVerifier::builder("eu-west-1_AbCdEf123")
+        ///     .client_ids(["3u4p8example"])
+        ///     .token_use(TokenUse::Access)
+        ///     .static_jwks(jwks)
+        ///     .build()?;
+        /// # Ok::<(), cognito_verifier::BuildError>(())
+        /// ```
+        pub fn static_jwks(mut self, document: impl Into<String>) -> Self {
+            self.core.jwks_document = Some((document.into(), crate::verifier::KeySource::Static));
             self
         }
     };
 }
 pub(crate) use core_setters;
+
+/// How a key set handed to a builder is used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum KeySource {
+    /// A floor, refreshed by fetching (`jwks`).
+    Preloaded,
+    /// The only keys; nothing is fetched (`static_jwks`).
+    Static,
+}
 
 /// Settings shared by every verifier builder.
 #[derive(Debug)]
@@ -407,7 +456,7 @@ pub(crate) struct CoreOptions {
     pub(crate) max_token_len: usize,
     pub(crate) cache: KeyCacheConfig,
     pub(crate) fetcher: Option<Arc<dyn JwksFetcher>>,
-    pub(crate) jwks_document: Option<String>,
+    pub(crate) jwks_document: Option<(String, KeySource)>,
     /// Issuers accepted besides the primary one (keys still come from the one JWKS URI).
     pub(crate) extra_issuers: Vec<String>,
 }
@@ -437,7 +486,10 @@ impl CoreOptions {
         if issuer.is_empty() {
             return Err(BuildError::Missing("the issuer is empty"));
         }
-        check_url(jwks_uri, "JWKS URI", self.allow_http)?;
+        let fetches = !matches!(&self.jwks_document, Some((_, KeySource::Static)));
+        if fetches {
+            check_url(jwks_uri, "JWKS URI", self.allow_http)?;
+        }
         if self.leeway > MAX_LEEWAY {
             return Err(BuildError::InvalidSetting {
                 setting: "leeway",
@@ -451,26 +503,32 @@ impl CoreOptions {
             });
         }
         self.cache.validate()?;
-        let fetcher: Arc<dyn JwksFetcher> = if let Some(f) = self.fetcher {
-            f
-        } else {
-            let mut http = HttpFetcher::builder();
-            if self.allow_http {
-                http = http.allow_insecure_http();
+        let source = match (&self.jwks_document, self.fetcher) {
+            (Some((_, KeySource::Static)), Some(_)) => {
+                return Err(BuildError::InvalidSetting {
+                    setting: "static_jwks",
+                    reason: "a static key set is never fetched: give static_jwks or a fetcher, not both",
+                });
             }
-            Arc::new(http.build()?)
+            (Some((_, KeySource::Static)), None) => Source::Static,
+            (_, Some(given)) => Source::Fetch(given),
+            (_, None) => Source::Fetch(default_fetcher(self.allow_http)?),
         };
         let keys = Arc::new(KeyStore::new(
             jwks_uri,
-            fetcher,
+            source,
             Arc::clone(&self.clock),
             self.cache,
         ));
-        if let Some(document) = &self.jwks_document {
+        if let Some((document, source)) = &self.jwks_document {
+            let setting = match source {
+                KeySource::Preloaded => "jwks",
+                KeySource::Static => "static_jwks",
+            };
             keys.load_document(document.as_bytes())
                 .map_err(|_| BuildError::InvalidSetting {
-                    setting: "jwks",
-                    reason: "the preloaded JWKS document is not a valid key set",
+                    setting,
+                    reason: "the JWKS document is not a valid key set",
                 })?;
         }
         Ok(JwtVerifier {
@@ -491,26 +549,96 @@ impl CoreOptions {
     }
 }
 
-/// Checks that `url` is an absolute http(s) URL with a host.
+/// The fetcher a builder uses when none is given.
+#[cfg(feature = "http")]
+fn default_fetcher(allow_http: bool) -> Result<Arc<dyn JwksFetcher>, BuildError> {
+    let mut http = crate::HttpFetcher::builder();
+    if allow_http {
+        http = http.allow_insecure_http();
+    }
+    Ok(Arc::new(http.build()?))
+}
+
+/// Without the `http` feature there is no default fetcher.
+#[cfg(not(feature = "http"))]
+fn default_fetcher(_allow_http: bool) -> Result<Arc<dyn JwksFetcher>, BuildError> {
+    Err(BuildError::Missing(
+        "no key source: the `http` feature is off, so give static_jwks(..) or fetcher(..)",
+    ))
+}
+
+/// Checks that `url` is an absolute `https` (or, when allowed, `http`) URL with a host: ASCII, no
+/// white space or control characters, no credentials, a port (if any) that is a number up to
+/// 65535. Written here rather than borrowed from the HTTP stack so that builds without the `http`
+/// feature check configuration the same way.
 pub(crate) fn check_url(url: &str, what: &'static str, allow_http: bool) -> Result<(), BuildError> {
     let invalid = |reason| BuildError::InvalidUrl {
         what,
         url: url.to_owned(),
         reason,
     };
-    let parsed = reqwest::Url::parse(url).map_err(|_| invalid("not an absolute URL"))?;
-    match parsed.scheme() {
-        "https" => {}
-        "http" if allow_http => {}
-        "http" => {
+    if url.is_empty() || !url.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(invalid(
+            "not an absolute URL of printable ASCII without spaces",
+        ));
+    }
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return Err(invalid("not an absolute URL"));
+    };
+    if scheme.eq_ignore_ascii_case("https") {
+    } else if scheme.eq_ignore_ascii_case("http") {
+        if !allow_http {
             return Err(invalid(
                 "plain http is refused unless allow_insecure_http() is set",
             ));
         }
-        _ => return Err(invalid("the scheme is not https")),
+    } else {
+        return Err(invalid("the scheme is not https"));
     }
-    if parsed.host_str().is_none_or(str::is_empty) {
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    if authority.contains('@') {
+        return Err(invalid("credentials in the URL are refused"));
+    }
+    let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
+        let Some((addr, after)) = v6.split_once(']') else {
+            return Err(invalid("an IPv6 host without its closing bracket"));
+        };
+        if addr.is_empty()
+            || !addr
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
+        {
+            return Err(invalid("an invalid IPv6 host"));
+        }
+        match after {
+            "" => (addr, None),
+            _ => match after.strip_prefix(':') {
+                Some(port) => (addr, Some(port)),
+                None => return Err(invalid("text after the IPv6 host")),
+            },
+        }
+    } else {
+        match authority.split_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (authority, None),
+        }
+    };
+    if host.is_empty() {
         return Err(invalid("no host"));
+    }
+    if !host
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b':'))
+    {
+        return Err(invalid("the host has characters a host name cannot have"));
+    }
+    if let Some(port) = port
+        && (port.is_empty()
+            || port.len() > 5
+            || !port.bytes().all(|b| b.is_ascii_digit())
+            || port.parse::<u32>().map_or(true, |p| p > 65_535))
+    {
+        return Err(invalid("the port is not a number up to 65535"));
     }
     Ok(())
 }

@@ -52,7 +52,10 @@ async fn fetches_and_outcomes_are_logged_without_tokens() {
     let expired = issuer.access_token(CLIENT).expired().sign();
     let unknown = issuer
         .access_token(CLIENT)
-        .header("kid", "rotated-away")
+        .header(
+            "kid",
+            "rotated-away\n2026-01-01T00:00:00Z  INFO forged: admin signed in \u{1b}[2J",
+        )
         .sign();
     verifier.verify_access(&good).await.unwrap();
     verifier.verify_access(&expired).await.unwrap_err();
@@ -67,9 +70,21 @@ async fn fetches_and_outcomes_are_logged_without_tokens() {
     assert!(log.contains("kind=\"unknown_kid\""), "{log}");
     assert!(log.contains("rotated-away"), "the kid is named: {log}");
     assert!(
-        log.contains("cooling down"),
+        log.contains("refetch refused: paused"),
         "the second unknown kid met the cooldown: {log}"
     );
+    // Review finding 4: what a token says reaches the log escaped, so it cannot forge a line or
+    // send terminal escapes.
+    assert!(
+        !log.lines()
+            .any(|l| l.contains("forged") && !l.contains("rotated-away")),
+        "a kid forged a log line: {log}"
+    );
+    assert!(
+        !log.contains('\u{1b}'),
+        "an escape byte reached the log: {log}"
+    );
+    assert!(log.contains(r"rotated-away\n2026"), "{log}");
     for token in [&good, &expired, &unknown] {
         for segment in token.split('.') {
             assert!(!log.contains(segment), "a token segment was logged");

@@ -45,7 +45,8 @@ impl TokenUse {
 /// The claims of a verified Cognito ID token.
 ///
 /// Claims without a field of their own (including `custom:*` attributes) are kept in
-/// [`other`](Self::other).
+/// [`other`](Self::other). Deserializing (also through `verify::<IdClaims>`) refuses a payload
+/// whose `token_use` is not `"id"`: the value only ever holds an ID token's claims.
 ///
 /// ```
 /// use cognito_verifier::IdClaims;
@@ -113,6 +114,19 @@ pub struct IdClaims {
     /// not kept: the type says it.)
     #[serde(flatten)]
     pub other: Map<String, Value>,
+    /// Serializes as `"token_use":"id"`, so that serialized claims deserialize again.
+    #[serde(rename = "token_use")]
+    kind: KindMark<true>,
+}
+
+/// The `token_use` a typed claims value serializes with: `"id"` (`ID`) or `"access"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+struct KindMark<const ID: bool>;
+
+impl<const ID: bool> Serialize for KindMark<ID> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(if ID { "id" } else { "access" })
+    }
 }
 
 impl IdClaims {
@@ -135,6 +149,9 @@ impl IdClaims {
 }
 
 /// The claims of a verified Cognito access token.
+///
+/// Deserializing (also through `verify::<AccessClaims>`) refuses a payload whose `token_use` is
+/// not `"access"`: an ID token never comes out as access claims with an unchecked `client_id`.
 ///
 /// ```
 /// use cognito_verifier::AccessClaims;
@@ -192,6 +209,9 @@ pub struct AccessClaims {
     /// kept: the type says it.)
     #[serde(flatten)]
     pub other: Map<String, Value>,
+    /// Serializes as `"token_use":"access"`, so that serialized claims deserialize again.
+    #[serde(rename = "token_use")]
+    kind: KindMark<false>,
 }
 
 impl AccessClaims {
@@ -492,16 +512,22 @@ impl<'de> Visitor<'de> for PayloadVisitor {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Payload<'de>, A::Error> {
         let mut payload = Payload::default();
+        // Which slots were named at all: a `null` leaves its slot empty, and must still count, or
+        // `"exp":null,"exp":N` would slip past the duplicate check.
+        let mut named = [false; Name::COUNT];
         while let Some(key) = map.next_key::<JsonValue<'de>>()? {
             let JsonValue::Str(key) = key else {
                 return Err(de::Error::custom("a claim name is not a string"));
             };
             if let Some(name) = Name::from_key(&key) {
                 let value: JsonValue<'de> = map.next_value()?;
-                let Some(slot) = payload.slots.get_mut(name as usize) else {
+                let (Some(slot), Some(seen)) = (
+                    payload.slots.get_mut(name as usize),
+                    named.get_mut(name as usize),
+                ) else {
                     continue;
                 };
-                if slot.is_some() {
+                if std::mem::replace(seen, true) {
                     return Err(de::Error::duplicate_field(name.as_str()));
                 }
                 // Like serde's Option, JSON null counts as absent.
@@ -527,8 +553,24 @@ impl<'de> Visitor<'de> for PayloadVisitor {
     }
 }
 
+/// A typed claims value is only ever built from a token of its own kind: `verify::<AccessClaims>`
+/// on an ID token (which may well carry a `client_id` claim) must not come out as access claims
+/// whose `client_id` no check looked at.
+fn require_kind(p: &Payload<'_>, kind: &str) -> Result<(), String> {
+    match p.get(Name::TokenUse) {
+        Some(JsonValue::Str(found)) if *found == kind => Ok(()),
+        Some(JsonValue::Str(found)) => Err(format!(
+            "token_use is \"{}\", not \"{kind}\"",
+            crate::error::excerpt(found)
+        )),
+        Some(other) => Err(wrong_type(other, Name::TokenUse, "a string")),
+        None => Err(format!("token_use is missing, not \"{kind}\"")),
+    }
+}
+
 impl IdClaims {
-    /// Builds the typed claims from a payload (after the verifier checked it).
+    /// Builds the typed claims from a payload (after the verifier checked it). Refuses a payload
+    /// whose `token_use` is not `id`.
     pub(crate) fn from_payload(mut p: Payload<'_>) -> Result<Self, String> {
         const FIELDS: [Name; 17] = [
             Name::Sub,
@@ -549,6 +591,7 @@ impl IdClaims {
             Name::Jti,
             Name::Nonce,
         ];
+        require_kind(&p, "id")?;
         Ok(Self {
             sub: string(&mut p, Name::Sub)?,
             iss: string(&mut p, Name::Iss)?,
@@ -568,12 +611,14 @@ impl IdClaims {
             jti: opt_string(&mut p, Name::Jti)?,
             nonce: opt_string(&mut p, Name::Nonce)?,
             other: p.rest(&FIELDS),
+            kind: KindMark,
         })
     }
 }
 
 impl AccessClaims {
-    /// Builds the typed claims from a payload (after the verifier checked it).
+    /// Builds the typed claims from a payload (after the verifier checked it). Refuses a payload
+    /// whose `token_use` is not `access`.
     pub(crate) fn from_payload(mut p: Payload<'_>) -> Result<Self, String> {
         const FIELDS: [Name; 14] = [
             Name::Sub,
@@ -591,6 +636,7 @@ impl AccessClaims {
             Name::Version,
             Name::DeviceKey,
         ];
+        require_kind(&p, "access")?;
         Ok(Self {
             sub: string(&mut p, Name::Sub)?,
             iss: string(&mut p, Name::Iss)?,
@@ -607,6 +653,7 @@ impl AccessClaims {
             version: opt_int(&mut p, Name::Version)?,
             device_key: opt_string(&mut p, Name::DeviceKey)?,
             other: p.rest(&FIELDS),
+            kind: KindMark,
         })
     }
 }
@@ -769,12 +816,49 @@ mod tests {
         assert_eq!(c.version, Some(2));
         let back: AccessClaims = serde_json::from_value(serde_json::to_value(&c).unwrap()).unwrap();
         assert_eq!(back, c);
-        let m2m = r#"{"sub":"c","iss":"i","client_id":"c","exp":1,"iat":1,"scope":"x/y"}"#;
+        let m2m = r#"{"sub":"c","iss":"i","client_id":"c","exp":1,"iat":1,"scope":"x/y","token_use":"access"}"#;
         let c: AccessClaims = serde_json::from_str(m2m).unwrap();
         assert_eq!(c.username, None);
         let any = CognitoClaims::Access(c);
         assert_eq!(any.sub(), "c");
         assert!(any.groups().is_empty());
+    }
+
+    #[test]
+    fn typed_claims_come_only_from_their_own_kind() {
+        // An ID token carrying a client_id claim: never access claims (review finding 1).
+        let id = r#"{"sub":"s","iss":"i","aud":"c","client_id":"c","exp":1,"iat":1,
+            "scope":"admin","token_use":"id"}"#;
+        assert!(serde_json::from_str::<AccessClaims>(id).is_err());
+        assert!(serde_json::from_str::<IdClaims>(id).is_ok());
+        let access = r#"{"sub":"s","iss":"i","aud":"c","client_id":"c","exp":1,"iat":1,
+            "token_use":"access"}"#;
+        assert!(serde_json::from_str::<IdClaims>(access).is_err());
+        for token_use in [
+            "",
+            r#","token_use":null"#,
+            r#","token_use":"ID""#,
+            r#","token_use":["id"]"#,
+        ] {
+            let json = format!(r#"{{"sub":"s","iss":"i","aud":"c","exp":1,"iat":1{token_use}}}"#);
+            assert!(serde_json::from_str::<IdClaims>(&json).is_err(), "{json}");
+        }
+    }
+
+    #[test]
+    fn a_checked_claim_named_twice_is_refused_even_after_a_null() {
+        // Review finding 2: `"exp":null,"exp":N` used to pass, as null left the slot empty.
+        for claim in ["exp", "iss", "token_use", "client_id", "aud", "sub", "iat"] {
+            for (first, second) in [("null", "1"), ("1", "null"), ("null", "null")] {
+                let json = format!(r#"{{"{claim}":{first},"{claim}":{second}}}"#);
+                assert!(
+                    serde_json::from_str::<Payload<'_>>(&json).is_err(),
+                    "{json}"
+                );
+            }
+        }
+        assert!(serde_json::from_str::<Payload<'_>>(r#"{"exp":null,"x":1}"#).is_ok());
+        assert!(serde_json::from_str::<Payload<'_>>(r#"{"x":null,"x":1}"#).is_err());
     }
 
     #[test]

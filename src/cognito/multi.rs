@@ -94,6 +94,22 @@ impl MultiPoolVerifier {
         })
     }
 
+    /// Loads a key set at run time into the verifier of the pool whose issuer is `issuer` (see
+    /// [`CognitoVerifier::load_jwks`]).
+    ///
+    /// # Errors
+    /// [`Error::WrongIssuer`] when no pool has that issuer; [`Error::Jwks`] when the document is
+    /// not a usable key set (the cached set is then left as it was).
+    pub fn load_jwks(&self, issuer: &str, document: impl AsRef<[u8]>) -> Result<(), Error> {
+        let verifier = self
+            .by_issuer
+            .get(issuer)
+            .ok_or_else(|| Error::WrongIssuer {
+                found: excerpt(issuer),
+            })?;
+        verifier.load_jwks(document).map_err(Error::Jwks)
+    }
+
     /// Verifies an ID token from any of the pools.
     ///
     /// # Errors

@@ -7,6 +7,7 @@ use aws_lc_rs::digest;
 
 use crate::clock::unix_seconds;
 use crate::cognito::claims::CognitoClaims;
+use crate::error::BuildError;
 use crate::jwt::signature::RsaPublicKey;
 
 /// Settings of the verified-token cache (off unless
@@ -55,17 +56,35 @@ impl Default for TokenCacheConfig {
     }
 }
 
+/// The longest [`TokenCacheConfig::max_ttl`] accepted: Cognito tokens live at most a day.
+pub const MAX_TOKEN_CACHE_TTL: Duration = Duration::from_secs(24 * 3600);
+
 impl TokenCacheConfig {
-    /// The most tokens remembered; the least useful are evicted first.
+    /// The most tokens remembered; the least useful are evicted first. `build()` refuses zero.
     pub fn max_entries(mut self, max_entries: u64) -> Self {
         self.max_entries = max_entries;
         self
     }
 
-    /// The longest an entry is kept, however far its `exp`.
+    /// The longest an entry is kept, however far its `exp`. `build()` refuses zero and more
+    /// than [`MAX_TOKEN_CACHE_TTL`] (a day).
     pub fn max_ttl(mut self, max_ttl: Duration) -> Self {
         self.max_ttl = max_ttl;
         self
+    }
+
+    pub(crate) fn validate(&self) -> Result<(), BuildError> {
+        let invalid = |setting, reason| Err(BuildError::InvalidSetting { setting, reason });
+        if self.max_entries == 0 {
+            return invalid("token_cache.max_entries", "must be more than zero");
+        }
+        if self.max_ttl.is_zero() || self.max_ttl > MAX_TOKEN_CACHE_TTL {
+            return invalid(
+                "token_cache.max_ttl",
+                "must be more than zero and at most a day",
+            );
+        }
+        Ok(())
     }
 }
 
@@ -75,18 +94,22 @@ pub(crate) struct Entry {
     pub(crate) claims: CognitoClaims,
     pub(crate) exp: i64,
     pub(crate) nbf: Option<i64>,
+    pub(crate) iat: i64,
     pub(crate) kid: Box<str>,
     /// Keeps the key's allocation alive, so its address cannot be reused by another key.
     pub(crate) key: Weak<RsaPublicKey>,
 }
 
 impl Entry {
-    /// Whether the entry is still inside its token's time window at `now` (with `leeway`).
+    /// Whether a full verification at `now` (with `leeway`) would accept the token's time
+    /// claims: `exp`, `nbf` and `iat`, the same comparisons as the claim check, so a hit agrees
+    /// with it even after the clock steps back.
     pub(crate) fn in_window(&self, now: Duration, leeway: u64) -> bool {
         let now = unix_seconds(now);
         let leeway = i64::try_from(leeway).unwrap_or(i64::MAX);
         now < self.exp.saturating_add(leeway)
             && self.nbf.is_none_or(|nbf| now.saturating_add(leeway) >= nbf)
+            && self.iat <= now.saturating_add(leeway)
     }
 
     /// Whether `key` is the very key this entry was verified with.

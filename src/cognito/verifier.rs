@@ -5,6 +5,8 @@ use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
 
+#[cfg(doc)]
+use crate::KeyCacheConfig;
 use crate::cognito::claims::{AccessClaims, CognitoClaims, IdClaims, Name, Payload, TokenUse};
 use crate::cognito::pool::{IssuerFormat, UserPoolId, is_region};
 use crate::cognito::token_cache::{Entry, TokenCache, TokenCacheConfig};
@@ -305,6 +307,30 @@ impl CognitoVerifier {
         self.core.hydrate().await
     }
 
+    /// Loads a key set at run time, replacing the cached one (see [`JwtVerifier::load_jwks`]):
+    /// it never expires; a static verifier keeps only it, a fetching one keeps it until a fetch
+    /// succeeds. Clones share it.
+    ///
+    /// ```
+    /// # use cognito_verifier::{CognitoVerifier, TokenUse};
+    /// let verifier = CognitoVerifier::builder("eu-west-1_AbCdEf123")
+    ///     .client_ids(["3u4p8example"])
+    ///     .token_use(TokenUse::Access)
+    ///     .static_jwks(r#"{"keys":[]}"#)
+    ///     .build()?;
+    /// // Later, when the application has the pool's current key set (from a file, a secret, …):
+    /// # let current_jwks = r#"{"keys":[]}"#;
+    /// verifier.load_jwks(current_jwks)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`JwksError`](crate::JwksError) when the document is not a usable key set; the cached
+    /// set is then left as it was.
+    pub fn load_jwks(&self, document: impl AsRef<[u8]>) -> Result<(), crate::JwksError> {
+        self.core.load_jwks(document)
+    }
+
     /// The cached JWKS document, if any (see [`JwtVerifier::cached_jwks`]).
     pub fn cached_jwks(&self) -> Option<String> {
         self.core.cached_jwks()
@@ -438,6 +464,11 @@ impl CognitoVerifier {
         let Some(cache) = &self.token_cache else {
             return Err(None);
         };
+        if token.len() > self.core.max_token_len() {
+            // The length cap comes before any work on the input, hashing included: verify in
+            // full, which refuses it at once.
+            return Err(None);
+        }
         let digest = TokenCache::digest(token);
         let Some(entry) = cache.get(&digest) else {
             return Err(Some(digest));
@@ -476,9 +507,9 @@ impl CognitoVerifier {
         else {
             return;
         };
-        let exp = match claims {
-            CognitoClaims::Id(c) => c.exp,
-            CognitoClaims::Access(c) => c.exp,
+        let (exp, iat) = match claims {
+            CognitoClaims::Id(c) => (c.exp, c.iat),
+            CognitoClaims::Access(c) => (c.exp, c.iat),
         };
 
         cache.insert(
@@ -487,6 +518,7 @@ impl CognitoVerifier {
                 claims: claims.clone(),
                 exp,
                 nbf,
+                iat,
                 kid,
                 key,
             },
@@ -523,10 +555,91 @@ enum ClientIds {
     List(Vec<String>),
 }
 
-/// Configures a [`CognitoVerifier`]. Made by [`CognitoVerifier::builder`].
+/// Configures a [`CognitoVerifier`]. Made by [`CognitoVerifier::builder`] or
+/// [`CognitoVerifier::builder_for_issuer`].
 ///
 /// [`client_ids`](Self::client_ids) (or [`danger_accept_any_client_id`](Self::danger_accept_any_client_id))
 /// and [`token_use`](Self::token_use) are required: nothing that weakens a check is a default.
+/// Every other setting has a default; `build()` checks them all and refuses an out-of-range value
+/// with a [`BuildError`] that names the setting.
+///
+/// # What is accepted
+///
+/// ```
+/// use cognito_verifier::{CognitoVerifier, TokenUse};
+///
+/// let verifier = CognitoVerifier::builder("eu-west-1_AbCdEf123")
+///     .client_ids(["3u4p8example", "7mobileexample"]) // aud (ID) or client_id (access)
+///     .token_use(TokenUse::Access)                    // Id, Access or Any
+///     .required_groups(["admins", "ops"])             // any one of them
+///     .required_scopes(["orders/read"])               // any one of them
+///     .build()?;
+/// # Ok::<(), cognito_verifier::BuildError>(())
+/// ```
+///
+/// # Where keys come from
+///
+/// By default the pool's JWKS is fetched over HTTPS and cached (see [`KeyCacheConfig`] for how
+/// each key source ages). A key set you hand over is configuration and never expires:
+///
+/// ```
+/// # use cognito_verifier::{CognitoVerifier, TokenUse};
+/// # let bundled = r#"{"keys":[]}"#; // std::fs::read_to_string("/var/task/jwks.json")?
+/// // Only these keys, never fetched (a Lambda without egress, an air-gapped service):
+/// let fixed = CognitoVerifier::builder("eu-west-1_AbCdEf123")
+///     .client_ids(["3u4p8example"])
+///     .token_use(TokenUse::Access)
+///     .static_jwks(bundled)
+///     .build()?;
+/// // A floor that verifies at once, then is refreshed from the pool's endpoint:
+/// let preloaded = CognitoVerifier::builder("eu-west-1_AbCdEf123")
+///     .client_ids(["3u4p8example"])
+///     .token_use(TokenUse::Access)
+///     .jwks(bundled)
+///     .build()?;
+/// # Ok::<(), cognito_verifier::BuildError>(())
+/// ```
+///
+/// # Time, caching and fetching
+///
+/// ```
+/// use std::time::Duration;
+/// use cognito_verifier::{CognitoVerifier, HttpFetcher, KeyCacheConfig, TokenCacheConfig, TokenUse};
+///
+/// let verifier = CognitoVerifier::builder("eu-west-1_AbCdEf123")
+///     .client_ids(["3u4p8example"])
+///     .token_use(TokenUse::Any)
+///     .leeway(Duration::from_secs(5))                      // clock skew on exp/nbf/iat
+///     .max_token_len(8 * 1024)                             // bytes, checked first
+///     .key_cache(KeyCacheConfig::default().fetch_deadline(Duration::from_secs(2)))
+///     .fetcher(HttpFetcher::builder().request_timeout(Duration::from_secs(1)).build()?)
+///     .token_cache(TokenCacheConfig::default().max_entries(50_000)) // opt-in
+///     .build()?;
+/// # Ok::<(), cognito_verifier::BuildError>(())
+/// ```
+///
+/// # Issuers: emulators, formats, replicas
+///
+/// ```
+/// use cognito_verifier::{CognitoVerifier, IssuerFormat, TokenUse};
+///
+/// // A replicated pool, with the issuer-cognito-idp host format:
+/// let replicated = CognitoVerifier::builder("eu-west-1_AbCdEf123")
+///     .client_ids(["3u4p8example"])
+///     .token_use(TokenUse::Id)
+///     .issuer_format(IssuerFormat::IssuerCognitoIdp)
+///     .replica_regions(["us-east-1"])
+///     .build()?;
+/// // A local emulator that writes one host in `iss` and serves keys at another:
+/// let local = CognitoVerifier::builder("eu-west-1_AbCdEf123")
+///     .client_ids(["local-client"])
+///     .token_use(TokenUse::Any)
+///     .issuer("http://localhost:9229/eu-west-1_AbCdEf123")
+///     .jwks_uri("http://127.0.0.1:9229/eu-west-1_AbCdEf123/.well-known/jwks.json")
+///     .allow_insecure_http()
+///     .build()?;
+/// # Ok::<(), cognito_verifier::BuildError>(())
+/// ```
 #[derive(Debug)]
 pub struct CognitoVerifierBuilder {
     pool_id: Option<String>,
@@ -678,11 +791,18 @@ impl CognitoVerifierBuilder {
             }
             core.extra_issuers.push(pool.issuer_in(self.format, region));
         }
+        let token_cache = match &self.token_cache {
+            Some(config) => {
+                config.validate()?;
+                Some(TokenCache::new(config))
+            }
+            None => None,
+        };
         // Cognito's rules check aud (ID tokens) themselves; access tokens have none.
         let core = core.build(&issuer, &jwks_uri, None)?;
         Ok(CognitoVerifier {
             core,
-            token_cache: self.token_cache.as_ref().map(TokenCache::new),
+            token_cache,
             rules: Arc::new(Rules {
                 pool,
                 token_use,
@@ -906,6 +1026,29 @@ mod tests {
             .unwrap();
         assert_eq!(v.issuer(), "http://localhost:9229/eu-west-1_AbC123");
         assert!(v.jwks_uri().starts_with("http://127.0.0.1"));
+    }
+
+    #[test]
+    fn the_token_cache_hashes_nothing_over_the_length_cap() {
+        // Review finding 5: the whole input was hashed before the length cap was applied.
+        let v = CognitoVerifier::builder("eu-west-1_AbC123")
+            .token_use(TokenUse::Any)
+            .client_ids(["c"])
+            .max_token_len(100)
+            .static_jwks(r#"{"keys":[]}"#)
+            .token_cache(TokenCacheConfig::default())
+            .build()
+            .unwrap();
+        let long = "a".repeat(101);
+        assert!(matches!(v.cached_claims(&long, TokenUse::Any), Err(None)));
+        assert!(matches!(
+            v.cached_claims(&long[..100], TokenUse::Any),
+            Err(Some(_))
+        ));
+        assert_eq!(
+            v.verify_any_cached(&long).unwrap_err().kind(),
+            ErrorKind::Malformed
+        );
     }
 
     #[test]

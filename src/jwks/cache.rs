@@ -9,7 +9,7 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::time::Duration;
 
 use arc_swap::ArcSwapOption;
@@ -24,12 +24,28 @@ use crate::jwt::signature::RsaPublicKey;
 ///
 /// | setting | default | meaning |
 /// |---|---|---|
-/// | [`max_age`](Self::max_age) | 10 min | age after which the key set is refreshed, when the endpoint sends no `Cache-Control: max-age` |
+/// | [`max_age`](Self::max_age) | 10 min | age after which a fetched key set is refreshed, when the endpoint sends no `Cache-Control: max-age` |
 /// | [`max_age_bounds`](Self::max_age_bounds) | 1 min ..= 1 h | a `max-age` from the endpoint is clamped to these |
 /// | refresh ahead | at 80 % of max age | a background task refreshes the set; requests never wait on it |
-/// | [`stale_window`](Self::stale_window) | 1 h | after max age, while refreshes fail, the last good set keeps verifying for this long |
-/// | [`refetch_cooldown`](Self::refetch_cooldown) | 15 s | after a fetch that failed or did not contain the requested `kid`, no fetch for this long |
+/// | [`stale_window`](Self::stale_window) | 1 h | after max age, while refreshes fail, the last fetched set keeps verifying for this long |
+/// | [`refetch_cooldown`](Self::refetch_cooldown) | 15 s | while a usable set is cached: after a fetch that failed or did not contain the requested `kid`, no fetch for this long |
+/// | [`retry_backoff`](Self::retry_backoff) | 100 ms doubling to 1 s | while **no** usable set is cached: the pause after each failed fetch (never longer than the cooldown) |
+/// | [`fetch_deadline`](Self::fetch_deadline) | 5 s | one fetch, retries included, ends within this |
 /// | [`max_keys`](Self::max_keys) | 32 | a document with more keys is refused |
+///
+/// # How each key source ages
+///
+/// | key source | set with | fetched? | expires? | what removes a key |
+/// |---|---|---|---|---|
+/// | fetched | (default) | on the first need, on an unknown `kid`, ahead of max age | max age + stale window after its fetch, if no refresh succeeds | the next successful fetch of a set without it |
+/// | static | [`static_jwks`](crate::CognitoVerifierBuilder::static_jwks) | never (no HTTP client is built) | never | only [`load_jwks`](crate::CognitoVerifier::load_jwks) with a set without it |
+/// | preloaded, then refreshed | [`jwks`](crate::CognitoVerifierBuilder::jwks), or [`load_jwks`](crate::CognitoVerifier::load_jwks) at run time | yes, as a fetched set would be | never: it is a floor that verifies until a fetch succeeds | the first successful fetch replaces it (and then ages as fetched) |
+///
+/// A failed fetch never takes a usable set away. A `kid` that a usable set lacks is a bad token
+/// (`unknown_kid`, 401) on every path, whatever the endpoint does; only when no usable set can be
+/// had is the answer "keys unavailable" (503).
+///
+/// Every duration saturates: `Duration::MAX` means "for ever", never an overflow.
 ///
 /// ```
 /// use std::time::Duration;
@@ -38,6 +54,8 @@ use crate::jwt::signature::RsaPublicKey;
 /// let config = KeyCacheConfig::default()
 ///     .max_age(Duration::from_secs(300))
 ///     .refetch_cooldown(Duration::from_secs(30))
+///     .retry_backoff(Duration::from_millis(50), Duration::from_millis(500))
+///     .fetch_deadline(Duration::from_secs(2))
 ///     .stale_window(Duration::from_secs(6 * 3600));
 /// # let _ = config;
 /// ```
@@ -49,8 +67,14 @@ pub struct KeyCacheConfig {
     max_max_age: Duration,
     stale_window: Duration,
     cooldown: Duration,
+    backoff_initial: Duration,
+    backoff_max: Duration,
+    fetch_deadline: Duration,
     max_keys: usize,
 }
+
+/// The default [`KeyCacheConfig::fetch_deadline`].
+pub const DEFAULT_FETCH_DEADLINE: Duration = Duration::from_secs(5);
 
 impl Default for KeyCacheConfig {
     fn default() -> Self {
@@ -60,6 +84,9 @@ impl Default for KeyCacheConfig {
             max_max_age: Duration::from_secs(3600),
             stale_window: Duration::from_secs(3600),
             cooldown: Duration::from_secs(15),
+            backoff_initial: Duration::from_millis(100),
+            backoff_max: Duration::from_secs(1),
+            fetch_deadline: DEFAULT_FETCH_DEADLINE,
             max_keys: DEFAULT_MAX_KEYS,
         }
     }
@@ -73,27 +100,49 @@ impl KeyCacheConfig {
     }
 
     /// The range a server-sent `max-age` (and [`max_age`](Self::max_age)) is clamped to.
+    /// `build()` refuses a zero `min` or a `min` above `max`.
     pub fn max_age_bounds(mut self, min: Duration, max: Duration) -> Self {
         self.min_max_age = min;
         self.max_max_age = max;
         self
     }
 
-    /// How long, past its max age, the last good key set keeps verifying while refreshes fail.
-    /// `Duration::ZERO` fails closed as soon as the max age is reached and a refresh fails.
+    /// How long, past its max age, the last fetched key set keeps verifying while refreshes
+    /// fail. `Duration::ZERO` fails closed as soon as the max age is reached and a refresh
+    /// fails; `Duration::MAX` never lets a fetched set expire.
     pub fn stale_window(mut self, window: Duration) -> Self {
         self.stale_window = window;
         self
     }
 
-    /// The pause after a fetch that failed or did not contain the requested `kid`. During it,
-    /// unknown kids fail at once with `unknown_kid` and cause no request.
+    /// The pause, while a usable key set is cached, after a fetch that failed or did not contain
+    /// the requested `kid`. During it, unknown kids fail at once with `unknown_kid` and cause no
+    /// request: this is what keeps random kids from hammering the endpoint.
     pub fn refetch_cooldown(mut self, cooldown: Duration) -> Self {
         self.cooldown = cooldown;
         self
     }
 
-    /// The most keys a JWKS document may hold.
+    /// The pause after a failed fetch while **no** usable key set is cached (a cold start, or a
+    /// set past its stale window): `initial` after the first failure, doubling with each further
+    /// failure up to `max`, and never more than the [cooldown](Self::refetch_cooldown). Fetches
+    /// stay single-flight, so this is at most one request per pause whatever the load, and the
+    /// verifier recovers within one pause of the endpoint recovering. `build()` refuses a zero
+    /// `initial` or an `initial` above `max`.
+    pub fn retry_backoff(mut self, initial: Duration, max: Duration) -> Self {
+        self.backoff_initial = initial;
+        self.backoff_max = max;
+        self
+    }
+
+    /// The longest one fetch may take, retries included, whatever the fetcher does. A
+    /// verification that has to wait for a fetch waits at most this long. `build()` refuses zero.
+    pub fn fetch_deadline(mut self, deadline: Duration) -> Self {
+        self.fetch_deadline = deadline;
+        self
+    }
+
+    /// The most keys a JWKS document may hold. `build()` refuses zero.
     pub fn max_keys(mut self, max_keys: usize) -> Self {
         self.max_keys = max_keys;
         self
@@ -103,6 +152,12 @@ impl KeyCacheConfig {
         let invalid = |setting, reason| Err(BuildError::InvalidSetting { setting, reason });
         if self.min_max_age.is_zero() || self.min_max_age > self.max_max_age {
             return invalid("max_age_bounds", "need 0 < min <= max");
+        }
+        if self.backoff_initial.is_zero() || self.backoff_initial > self.backoff_max {
+            return invalid("retry_backoff", "need 0 < initial <= max");
+        }
+        if self.fetch_deadline.is_zero() {
+            return invalid("fetch_deadline", "must be more than zero");
         }
         if self.max_keys == 0 {
             return invalid("max_keys", "must be more than zero");
@@ -114,29 +169,70 @@ impl KeyCacheConfig {
         hint.unwrap_or(self.max_age)
             .clamp(self.min_max_age, self.max_max_age)
     }
+
+    /// The pause after the `failures`-th consecutive failed fetch with no usable set cached.
+    fn backoff(&self, failures: u32) -> Duration {
+        let doublings = failures.saturating_sub(1).min(31);
+        self.backoff_initial
+            .saturating_mul(1_u32 << doublings)
+            .min(self.backoff_max)
+            .min(self.cooldown)
+    }
 }
 
-/// One fetched key set and its timeline (all times since the Unix epoch, from the cache's clock).
+/// Where a key store's sets come from.
+pub(crate) enum Source {
+    /// Fetched with this fetcher (a loaded set is a floor until a fetch succeeds).
+    Fetch(Arc<dyn JwksFetcher>),
+    /// Never fetched: only the sets handed to the store.
+    Static,
+}
+
+/// One key set and its timeline (all times since the Unix epoch, from the cache's clock).
 struct Snapshot {
     keys: KeySet,
     document: Arc<[u8]>,
-    refresh_at: Duration,
-    stale_until: Duration,
+    /// When a background refresh is due; `None`: never (a static set).
+    refresh_at: Option<Duration>,
+    /// When the set stops verifying; `None`: never (a static set, or a loaded floor).
+    stale_until: Option<Duration>,
+}
+
+impl Snapshot {
+    fn live(&self, now: Duration) -> bool {
+        self.stale_until.is_none_or(|until| now < until)
+    }
+
+    fn refresh_due(&self, now: Duration) -> bool {
+        self.refresh_at.is_some_and(|at| now >= at)
+    }
+}
+
+/// What a look-up in the live snapshot found.
+enum Lookup<'s> {
+    Found(&'s Arc<RsaPublicKey>),
+    /// A usable set is cached and has no key under this kid.
+    Missing,
+    /// No usable set is cached.
+    NoSet,
 }
 
 /// The cache of one JWKS URI, shared by every clone of a verifier.
 pub(crate) struct KeyStore {
     uri: Box<str>,
-    fetcher: Arc<dyn JwksFetcher>,
+    source: Source,
     clock: Arc<dyn Clock>,
     config: KeyCacheConfig,
     snapshot: ArcSwapOption<Snapshot>,
     /// Completed fetch attempts. A caller that saw N before waiting for the flight lock and finds
     /// more after it knows someone fetched for it.
     attempts: AtomicU64,
+    /// Failed fetches in a row; reset by a success. Sets the backoff while no set is cached.
+    failures: AtomicU32,
     /// No fetch (other than an explicit `hydrate`) before this time, in ms since the epoch.
-    cooldown_until_ms: AtomicU64,
+    paused_until_ms: AtomicU64,
     refreshing: AtomicBool,
+    /// The outcome of the last fetch attempt, for callers that waited on it.
     flight: tokio::sync::Mutex<Option<JwksError>>,
 }
 
@@ -145,6 +241,7 @@ impl fmt::Debug for KeyStore {
         let snapshot = self.snapshot.load();
         f.debug_struct("KeyStore")
             .field("uri", &self.uri)
+            .field("static", &matches!(self.source, Source::Static))
             .field("keys", &snapshot.as_ref().map(|s| &s.keys))
             .field("config", &self.config)
             .finish_non_exhaustive()
@@ -154,18 +251,19 @@ impl fmt::Debug for KeyStore {
 impl KeyStore {
     pub(crate) fn new(
         uri: &str,
-        fetcher: Arc<dyn JwksFetcher>,
+        source: Source,
         clock: Arc<dyn Clock>,
         config: KeyCacheConfig,
     ) -> Self {
         Self {
             uri: uri.into(),
-            fetcher,
+            source,
             clock,
             config,
             snapshot: ArcSwapOption::empty(),
             attempts: AtomicU64::new(0),
-            cooldown_until_ms: AtomicU64::new(0),
+            failures: AtomicU32::new(0),
+            paused_until_ms: AtomicU64::new(0),
             refreshing: AtomicBool::new(false),
             flight: tokio::sync::Mutex::new(None),
         }
@@ -175,10 +273,22 @@ impl KeyStore {
         &self.uri
     }
 
-    /// Installs a key set from a document the caller already has, as if just fetched.
+    /// Installs a key set the caller hands over: configuration, not a cache entry. It never
+    /// expires; with a fetching source it is refreshed like a fetched set and stays until a
+    /// fetch succeeds.
     pub(crate) fn load_document(&self, document: &[u8]) -> Result<(), JwksError> {
         let keys = KeySet::parse(document, self.config.max_keys)?;
-        self.store(keys, document.into(), None);
+        let now = self.clock.now();
+        let refresh_at = match self.source {
+            Source::Static => None,
+            Source::Fetch(_) => Some(now.saturating_add(self.refresh_after(None))),
+        };
+        self.snapshot.store(Some(Arc::new(Snapshot {
+            keys,
+            document: document.into(),
+            refresh_at,
+            stale_until: None,
+        })));
         Ok(())
     }
 
@@ -190,11 +300,16 @@ impl KeyStore {
             .map(|s| Arc::clone(&s.document))
     }
 
-    /// Fetches now, ignoring the cooldown.
+    /// Fetches now, ignoring the cooldown. A static store has nothing to fetch: it succeeds if
+    /// it holds a set.
     pub(crate) async fn refresh(&self) -> Result<(), Error> {
+        let Source::Fetch(fetcher) = &self.source else {
+            return Ok(());
+        };
         let mut flight = self.flight.lock().await;
-        let result = self.fetch_and_store().await;
-        self.finish_attempt(&mut flight, result.as_ref().err(), self.clock.now());
+        let result = self.fetch_and_store(fetcher).await;
+        let had_set = self.has_live_set(self.clock.now());
+        self.finish_attempt(&mut flight, result.as_ref().err(), had_set);
         result.map(|_| ()).map_err(Error::Jwks)
     }
 
@@ -211,32 +326,29 @@ impl KeyStore {
         let seen = self.attempts.load(Ordering::Acquire);
         let had_set = {
             let guard = self.snapshot.load();
-            match guard.as_deref() {
-                Some(snap) if now < snap.stale_until => {
-                    if now >= snap.refresh_at {
-                        self.refresh_in_background(now);
-                    }
-                    if let Some(key) = snap.keys.get(kid)? {
-                        return Ok(f(key));
-                    }
-                    true
-                }
-                Some(_) | None => false,
+            match self.lookup(guard.as_deref(), kid, now)? {
+                Lookup::Found(key) => return Ok(f(key)),
+                Lookup::Missing => true,
+                Lookup::NoSet => false,
             }
         };
-        self.refetch(kid, seen, now, had_set).await?;
+        let Source::Fetch(fetcher) = &self.source else {
+            return Err(Self::not_found(kid, had_set));
+        };
+        self.refetch(fetcher, kid, seen, now, had_set).await?;
         let guard = self.snapshot.load();
-        match guard.as_deref() {
-            Some(snap) => match snap.keys.get(kid)? {
-                Some(key) => Ok(f(key)),
-                None => Err(unknown_kid(kid)),
-            },
-            None => Err(Error::Jwks(JwksError::CoolingDown)),
+        match self.lookup(guard.as_deref(), kid, self.clock.now())? {
+            Lookup::Found(key) => Ok(f(key)),
+            Lookup::Missing => Err(unknown_kid(kid)),
+            // A fetch for us failed and was reported by `refetch`; this is a set that aged out
+            // in between.
+            Lookup::NoSet => Err(Error::Jwks(self.paused_error(self.clock.now()))),
         }
     }
 
-    /// Runs `f` with the key for `kid` if it is cached and the set is within its stale window.
-    /// Never does I/O; may start a background refresh if a Tokio runtime is running.
+    /// Runs `f` with the key for `kid` if a usable set holds it. Never does I/O; with a Tokio
+    /// runtime running it may start a background fetch (for a due refresh, or for a kid the set
+    /// lacks, within the cooldown rules).
     pub(crate) fn with_cached_key<R>(
         self: &Arc<Self>,
         kid: &str,
@@ -244,23 +356,69 @@ impl KeyStore {
         f: impl FnOnce(&Arc<RsaPublicKey>) -> R,
     ) -> Result<R, Error> {
         let guard = self.snapshot.load();
-        match guard.as_deref() {
-            Some(snap) if now < snap.stale_until => {
-                if now >= snap.refresh_at {
-                    self.refresh_in_background(now);
-                }
-                match snap.keys.get(kid)? {
-                    Some(key) => Ok(f(key)),
-                    None => Err(Error::KeyNotCached { kid: excerpt(kid) }),
-                }
+        match self.lookup(guard.as_deref(), kid, now)? {
+            Lookup::Found(key) => Ok(f(key)),
+            Lookup::Missing => {
+                self.fetch_in_background(now, Some(kid));
+                Err(unknown_kid(kid))
             }
-            _ => Err(Error::KeyNotCached { kid: excerpt(kid) }),
+            Lookup::NoSet => {
+                self.fetch_in_background(now, None);
+                Err(Error::KeyNotCached { kid: excerpt(kid) })
+            }
         }
     }
 
-    /// Fetches for a caller whose `kid` was not in a live set (or who had no live set).
+    /// Whether a usable set holds exactly the key `same` accepts under `kid`. No I/O, no fetch.
+    pub(crate) fn holds_key(
+        &self,
+        kid: &str,
+        now: Duration,
+        same: impl FnOnce(&Arc<RsaPublicKey>) -> bool,
+    ) -> bool {
+        let guard = self.snapshot.load();
+        match guard.as_deref() {
+            Some(snap) if snap.live(now) => matches!(snap.keys.get(kid), Ok(Some(k)) if same(k)),
+            _ => false,
+        }
+    }
+
+    /// Looks `kid` up in the live snapshot; starts a background refresh when one is due.
+    fn lookup<'s>(
+        self: &Arc<Self>,
+        snapshot: Option<&'s Snapshot>,
+        kid: &str,
+        now: Duration,
+    ) -> Result<Lookup<'s>, Error> {
+        match snapshot {
+            Some(snap) if snap.live(now) => {
+                if snap.refresh_due(now) {
+                    self.fetch_in_background(now, None);
+                }
+                Ok(snap.keys.get(kid)?.map_or(Lookup::Missing, Lookup::Found))
+            }
+            Some(_) | None => Ok(Lookup::NoSet),
+        }
+    }
+
+    fn has_live_set(&self, now: Duration) -> bool {
+        self.snapshot.load().as_ref().is_some_and(|s| s.live(now))
+    }
+
+    /// The error for a kid not found without a fetch: a bad token when a usable set is cached.
+    fn not_found(kid: &str, had_set: bool) -> Error {
+        if had_set {
+            unknown_kid(kid)
+        } else {
+            Error::KeyNotCached { kid: excerpt(kid) }
+        }
+    }
+
+    /// Fetches for a caller whose `kid` was not in a live set (or who had no live set). With a
+    /// live set every failure is `unknown_kid`: a made-up kid is never an outage.
     async fn refetch(
         &self,
+        fetcher: &Arc<dyn JwksFetcher>,
         kid: &str,
         seen: u64,
         now: Duration,
@@ -268,25 +426,25 @@ impl KeyStore {
     ) -> Result<(), Error> {
         let unavailable = |e: JwksError| {
             if had_set {
-                Error::Jwks(e)
+                unknown_kid(kid)
             } else if self.snapshot.load().is_some() {
                 Error::Jwks(JwksError::Expired(Box::new(e)))
             } else {
                 Error::Jwks(e)
             }
         };
-        if self.cooling_down(now) {
+        if self.paused(now) {
             tracing::debug!(
                 target: "cognito_verifier::jwks",
                 uri = %self.uri,
                 kid = %excerpt(kid),
-                "refetch refused: cooling down after a fetch that failed or lacked the kid"
+                "refetch refused: paused after a fetch that failed or lacked the kid"
             );
-            if had_set {
-                return Err(unknown_kid(kid));
-            }
-            let last = self.flight.try_lock().ok().and_then(|f| f.clone());
-            return Err(unavailable(last.unwrap_or(JwksError::CoolingDown)));
+            return Err(if had_set {
+                unknown_kid(kid)
+            } else {
+                Error::Jwks(self.paused_error(now))
+            });
         }
         let mut flight = self.flight.lock().await;
         if self.attempts.load(Ordering::Acquire) != seen {
@@ -296,47 +454,55 @@ impl KeyStore {
                 _ => Ok(()),
             };
         }
-        let result = self.fetch_and_store().await;
-        let now = self.clock.now();
+        let result = self.fetch_and_store(fetcher).await;
+        let has_set = self.has_live_set(self.clock.now());
         match &result {
             Ok(keys_have_kid) => {
-                self.finish_attempt(&mut flight, None, now);
+                self.finish_attempt(&mut flight, None, has_set);
                 if !keys_have_kid(kid) {
-                    self.start_cooldown(now);
+                    self.pause_for(self.config.cooldown);
                 }
                 Ok(())
             }
             Err(e) => {
-                self.finish_attempt(&mut flight, Some(e), now);
+                self.finish_attempt(&mut flight, Some(e), has_set);
                 Err(unavailable(e.clone()))
             }
         }
     }
 
-    /// Fetches and, on success, installs the new set. Returns a predicate telling whether the
-    /// new set has a given kid.
-    async fn fetch_and_store(&self) -> Result<impl Fn(&str) -> bool + use<>, JwksError> {
+    /// Fetches within the deadline and, on success, installs the new set. Returns a predicate
+    /// telling whether the new set has a given kid.
+    async fn fetch_and_store(
+        &self,
+        fetcher: &Arc<dyn JwksFetcher>,
+    ) -> Result<impl Fn(&str) -> bool + use<>, JwksError> {
         let started = std::time::Instant::now();
+        let deadline = self.config.fetch_deadline;
         let result = async {
-            let fetched = self.fetcher.fetch(&self.uri).await?;
-            let keys = KeySet::parse(&fetched.body, self.config.max_keys)?;
-            Ok::<_, JwksError>((keys, fetched))
+            let document = tokio::time::timeout(deadline, fetcher.fetch(&self.uri))
+                .await
+                .map_err(|_| JwksError::Timeout {
+                    url: self.uri.to_string(),
+                })??;
+            let keys = KeySet::parse(&document.body, self.config.max_keys)?;
+            Ok::<_, JwksError>((keys, document))
         }
         .await;
         let elapsed_ms = started.elapsed().as_millis();
         match result {
-            Ok((keys, fetched)) => {
+            Ok((keys, document)) => {
                 let kids: Vec<Box<str>> = keys.usable_kids().into_iter().map(Into::into).collect();
                 tracing::info!(
                     target: "cognito_verifier::jwks",
                     uri = %self.uri,
                     usable_keys = kids.len(),
-                    bytes = fetched.body.len(),
-                    max_age_secs = fetched.max_age.map(|d| d.as_secs()),
+                    bytes = document.body.len(),
+                    max_age_secs = document.max_age.map(|d| d.as_secs()),
                     elapsed_ms,
                     "fetched key set"
                 );
-                self.store(keys, fetched.body.into(), fetched.max_age);
+                self.store_fetched(keys, document.body.into(), document.max_age);
                 Ok(move |kid: &str| kids.iter().any(|k| **k == *kid))
             }
             Err(error) => {
@@ -352,45 +518,79 @@ impl KeyStore {
         }
     }
 
-    fn store(&self, keys: KeySet, document: Arc<[u8]>, max_age_hint: Option<Duration>) {
+    /// When a set stored now should be refreshed: at 80 % of its max age.
+    fn refresh_after(&self, max_age_hint: Option<Duration>) -> Duration {
+        let max_age = self.config.clamp_max_age(max_age_hint);
+        max_age / 5 * 4
+    }
+
+    fn store_fetched(&self, keys: KeySet, document: Arc<[u8]>, max_age_hint: Option<Duration>) {
         let now = self.clock.now();
         let max_age = self.config.clamp_max_age(max_age_hint);
         self.snapshot.store(Some(Arc::new(Snapshot {
             keys,
             document,
-            refresh_at: now + max_age.mul_f64(0.8),
-            stale_until: now + max_age + self.config.stale_window,
+            refresh_at: Some(now.saturating_add(self.refresh_after(max_age_hint))),
+            stale_until: Some(
+                now.saturating_add(max_age)
+                    .saturating_add(self.config.stale_window),
+            ),
         })));
     }
 
+    /// Records a finished attempt and pauses fetches after a failure: for the cooldown while a
+    /// usable set is cached, for the growing backoff while none is.
     fn finish_attempt(
         &self,
         flight: &mut Option<JwksError>,
         error: Option<&JwksError>,
-        now: Duration,
+        has_set: bool,
     ) {
         *flight = error.cloned();
         if error.is_some() {
-            self.start_cooldown(now);
+            let failures = self
+                .failures
+                .fetch_add(1, Ordering::AcqRel)
+                .saturating_add(1);
+            self.pause_for(if has_set {
+                self.config.cooldown
+            } else {
+                self.config.backoff(failures)
+            });
+        } else {
+            self.failures.store(0, Ordering::Release);
         }
         self.attempts.fetch_add(1, Ordering::AcqRel);
     }
 
-    fn start_cooldown(&self, now: Duration) {
-        let until = now + self.config.cooldown;
-        self.cooldown_until_ms.store(
+    fn pause_for(&self, pause: Duration) {
+        let until = self.clock.now().saturating_add(pause);
+        self.paused_until_ms.store(
             u64::try_from(until.as_millis()).unwrap_or(u64::MAX),
             Ordering::Release,
         );
     }
 
-    fn cooling_down(&self, now: Duration) -> bool {
-        u128::from(self.cooldown_until_ms.load(Ordering::Acquire)) > now.as_millis()
+    fn paused(&self, now: Duration) -> bool {
+        u128::from(self.paused_until_ms.load(Ordering::Acquire)) > now.as_millis()
     }
 
-    /// Starts one background refresh unless one is running or fetches are cooling down.
-    fn refresh_in_background(self: &Arc<Self>, now: Duration) {
-        if self.refreshing.load(Ordering::Relaxed) || self.cooling_down(now) {
+    /// What is true now for a caller refused because fetches are paused.
+    fn paused_error(&self, now: Duration) -> JwksError {
+        let until = Duration::from_millis(self.paused_until_ms.load(Ordering::Acquire));
+        JwksError::CoolingDown {
+            retry_in: until.saturating_sub(now),
+        }
+    }
+
+    /// Starts one background fetch unless one is running, fetches are paused, the source is
+    /// static, or no Tokio runtime is running. With `kid`, the fetch is for a kid the live set
+    /// lacks, and pauses fetches for the cooldown if the new set lacks it too.
+    fn fetch_in_background(self: &Arc<Self>, now: Duration, kid: Option<&str>) {
+        if !matches!(self.source, Source::Fetch(_))
+            || self.refreshing.load(Ordering::Relaxed)
+            || self.paused(now)
+        {
             return;
         }
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
@@ -400,14 +600,26 @@ impl KeyStore {
             return;
         }
         let this = Arc::clone(self);
+        let kid: Option<Box<str>> = kid.map(Into::into);
         runtime.spawn(async move {
-            let seen = this.attempts.load(Ordering::Acquire);
-            let mut flight = this.flight.lock().await;
-            if this.attempts.load(Ordering::Acquire) == seen {
-                let result = this.fetch_and_store().await;
-                this.finish_attempt(&mut flight, result.err().as_ref(), this.clock.now());
+            if let Source::Fetch(fetcher) = &this.source {
+                let seen = this.attempts.load(Ordering::Acquire);
+                let mut flight = this.flight.lock().await;
+                if this.attempts.load(Ordering::Acquire) == seen {
+                    let result = this.fetch_and_store(fetcher).await;
+                    let has_set = this.has_live_set(this.clock.now());
+                    match result {
+                        Ok(has_kid) => {
+                            this.finish_attempt(&mut flight, None, has_set);
+                            if kid.as_deref().is_some_and(|k| !has_kid(k)) {
+                                this.pause_for(this.config.cooldown);
+                            }
+                        }
+                        Err(e) => this.finish_attempt(&mut flight, Some(&e), has_set),
+                    }
+                }
+                drop(flight);
             }
-            drop(flight);
             this.refreshing.store(false, Ordering::Release);
         });
     }

@@ -84,23 +84,14 @@ impl KeySet {
             if kid.len() > MAX_KID_LEN {
                 continue;
             }
-            let entry = convert(jwk);
-            match keys.get(&**kid) {
-                None => {
-                    keys.insert((**kid).into(), entry);
+            match keys.entry((**kid).into()) {
+                std::collections::hash_map::Entry::Vacant(slot) => {
+                    slot.insert(convert(jwk));
                 }
-                // Two usable keys under one kid: refuse both rather than guess.
-                Some(KeyEntry::Usable(_)) if matches!(entry, KeyEntry::Usable(_)) => {
-                    keys.insert(
-                        (**kid).into(),
-                        KeyEntry::Unusable("two usable keys share this kid"),
-                    );
-                }
-                Some(KeyEntry::Usable(_)) => {}
-                Some(_) => {
-                    if matches!(entry, KeyEntry::Usable(_)) {
-                        keys.insert((**kid).into(), entry);
-                    }
+                // A kid named more than once: refuse every key under it rather than guess which
+                // one the issuer meant, however many there are and whatever they hold.
+                std::collections::hash_map::Entry::Occupied(mut slot) => {
+                    slot.insert(KeyEntry::Unusable("more than one key has this kid"));
                 }
             }
         }
@@ -264,13 +255,21 @@ mod tests {
         let doc = format!(r#"{{"keys":[{},{}]}}"#, rsa_jwk("d", ""), rsa_jwk("d", ""));
         let set = KeySet::parse(doc.as_bytes(), 8).unwrap();
         assert_eq!(kind_of(&set, "d"), Some(ErrorKind::UnusableKey));
-        // An unusable key sharing a kid with a usable one does not hide it.
+        // Any other number of copies, usable or not, in any order: every key under the kid is
+        // refused. (Three usable keys used to leave the last one usable.)
+        for copies in [3, 4, 5] {
+            let jwks: Vec<String> = (0..copies).map(|_| rsa_jwk("d", "")).collect();
+            let doc = format!(r#"{{"keys":[{}]}}"#, jwks.join(","));
+            let set = KeySet::parse(doc.as_bytes(), 8).unwrap();
+            assert_eq!(kind_of(&set, "d"), Some(ErrorKind::UnusableKey), "{copies}");
+        }
         let doc = format!(
             r#"{{"keys":[{{"kid":"d","kty":"EC"}},{},{{"kid":"d","kty":"oct"}}]}}"#,
             rsa_jwk("d", "")
         );
         let set = KeySet::parse(doc.as_bytes(), 8).unwrap();
-        assert!(set.get("d").unwrap().is_some());
+        assert_eq!(kind_of(&set, "d"), Some(ErrorKind::UnusableKey));
+        assert!(set.usable_kids().is_empty());
     }
 
     #[test]

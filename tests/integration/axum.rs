@@ -49,6 +49,7 @@ fn app(auth: &CognitoAuthLayer) -> Router {
 struct Reply {
     status: StatusCode,
     challenge: Option<String>,
+    retry_after: Option<String>,
     body: String,
 }
 
@@ -67,6 +68,10 @@ async fn send(app: &Router, path: &str, authorization: Option<&str>) -> Reply {
         .headers()
         .get(header::WWW_AUTHENTICATE)
         .map(|v| v.to_str().unwrap().to_owned());
+    let retry_after = response
+        .headers()
+        .get(header::RETRY_AFTER)
+        .map(|v| v.to_str().unwrap().to_owned());
     let body = String::from_utf8(
         to_bytes(response.into_body(), 1 << 16)
             .await
@@ -77,6 +82,7 @@ async fn send(app: &Router, path: &str, authorization: Option<&str>) -> Reply {
     Reply {
         status,
         challenge,
+        retry_after,
         body,
     }
 }
@@ -201,14 +207,20 @@ async fn missing_groups_and_scopes_get_403_insufficient_scope() {
     );
 }
 
-#[tokio::test]
-async fn unavailable_keys_get_503_not_401() {
-    let issuer = TestIssuer::start().await.unwrap();
+/// A JWKS endpoint that answers 500 to everything.
+async fn broken_endpoint() -> MockServer {
     let broken = MockServer::start().await;
     Mock::given(method("GET"))
         .respond_with(ResponseTemplate::new(500))
         .mount(&broken)
         .await;
+    broken
+}
+
+#[tokio::test]
+async fn unavailable_keys_get_503_not_401() {
+    let issuer = TestIssuer::start().await.unwrap();
+    let broken = broken_endpoint().await;
     let verifier = issuer
         .verifier_builder(CLIENT)
         .jwks_uri(format!("{}/jwks.json", broken.uri()))
@@ -220,6 +232,36 @@ async fn unavailable_keys_get_503_not_401() {
     let r = send(&app, "/me", Some(&format!("Bearer {token}"))).await;
     assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE);
     assert!(r.body.contains("jwks_fetch"), "{}", r.body);
+    assert_eq!(r.retry_after.as_deref(), Some("5"));
+    // Right after, during the retry backoff: Retry-After says when the next fetch is allowed.
+    let r = send(&app, "/me", Some(&format!("Bearer {token}"))).await;
+    assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(r.retry_after.as_deref(), Some("1"), "{}", r.body);
+}
+
+#[tokio::test]
+async fn a_made_up_kid_is_401_even_while_the_endpoint_is_down() {
+    let issuer = TestIssuer::start().await.unwrap();
+    let broken = broken_endpoint().await;
+    let verifier = issuer
+        .verifier_builder(CLIENT)
+        .jwks_uri(format!("{}/jwks.json", broken.uri()))
+        .token_use(TokenUse::Any)
+        .jwks(issuer.jwks_json())
+        .build()
+        .unwrap();
+    let app = app(&CognitoAuthLayer::new(verifier));
+    let forged = issuer.access_token(CLIENT).header("kid", "made-up").sign();
+    let r = send(&app, "/me", Some(&format!("Bearer {forged}"))).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.body);
+    assert!(r.body.contains("unknown_kid"), "{}", r.body);
+    let token = issuer.access_token(CLIENT).sign();
+    assert_eq!(
+        send(&app, "/me", Some(&format!("Bearer {token}")))
+            .await
+            .status,
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]

@@ -11,58 +11,23 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use cognito_verifier::testkit::TestIssuer;
 use cognito_verifier::{
     BoxFuture, CognitoVerifier, ErrorKind, FetchedJwks, HttpFetcher, IssuerFormat, JwksError,
-    JwksFetcher, KeyCacheConfig, ManualClock, MultiPoolVerifier, TokenUse,
+    JwksFetcher, KeyCacheConfig, MultiPoolVerifier, TokenUse,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::Notify;
-use wiremock::matchers::{method, path};
+use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::common::{CLIENT, issuer_with_clock, kind};
+use crate::common::{CLIENT, Endpoint, issuer_with_clock, kind};
 
 /// Per-request timeout of the fetcher in these tests; a fetch with its one retry ends within
 /// 2 × this + 100 ms.
 const FETCH_TIMEOUT: Duration = Duration::from_millis(300);
 
-struct Env {
-    server: MockServer,
-    issuer: TestIssuer,
-    clock: ManualClock,
-}
+type Env = Endpoint;
 
-impl Env {
-    async fn new() -> Self {
-        let (issuer, clock) = issuer_with_clock().await;
-        Self {
-            server: MockServer::start().await,
-            issuer,
-            clock,
-        }
-    }
-
-    fn jwks_uri(&self) -> String {
-        format!("{}/jwks.json", self.server.uri())
-    }
-
-    /// Serves `response` for the JWKS, replacing what was served before.
-    async fn serve(&self, response: ResponseTemplate) {
-        self.server.reset().await;
-        Mock::given(method("GET"))
-            .and(path("/jwks.json"))
-            .respond_with(response)
-            .mount(&self.server)
-            .await;
-    }
-
-    async fn serve_keys(&self) {
-        self.serve(ResponseTemplate::new(200).set_body_string(self.issuer.jwks_json()))
-            .await;
-    }
-
-    async fn requests(&self) -> usize {
-        self.server.received_requests().await.unwrap().len()
-    }
-
+impl Endpoint {
+    /// With the fetcher timeouts of these tests.
     fn verifier(&self, cache: KeyCacheConfig) -> CognitoVerifier {
         let fetcher = HttpFetcher::builder()
             .allow_insecure_http()
@@ -70,15 +35,7 @@ impl Env {
             .request_timeout(FETCH_TIMEOUT)
             .build()
             .unwrap();
-        self.issuer
-            .verifier_builder(CLIENT)
-            .jwks_uri(self.jwks_uri())
-            .token_use(TokenUse::Any)
-            .clock(self.clock.clone())
-            .key_cache(cache)
-            .fetcher(fetcher)
-            .build()
-            .unwrap()
+        self.verifier_with(cache, fetcher)
     }
 }
 

@@ -3,7 +3,11 @@
 use std::time::Duration;
 
 use cognito_verifier::testkit::{DEFAULT_TEST_POOL, TestIssuer};
-use cognito_verifier::{CognitoVerifier, Error, ErrorKind, ManualClock, TokenUse};
+use cognito_verifier::{
+    CognitoVerifier, Error, ErrorKind, HttpFetcher, KeyCacheConfig, ManualClock, TokenUse,
+};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
 
 pub(crate) const CLIENT: &str = "test-client-1";
 
@@ -32,5 +36,66 @@ pub(crate) fn kind<T: std::fmt::Debug>(result: Result<T, Error>) -> ErrorKind {
     match result {
         Ok(v) => panic!("expected a rejection, got {v:?}"),
         Err(e) => e.kind(),
+    }
+}
+
+/// A JWKS endpoint on wiremock whose answers the test switches, an issuer and a manual clock.
+pub(crate) struct Endpoint {
+    pub(crate) server: MockServer,
+    pub(crate) issuer: TestIssuer,
+    pub(crate) clock: ManualClock,
+}
+
+impl Endpoint {
+    pub(crate) async fn new() -> Self {
+        let (issuer, clock) = issuer_with_clock().await;
+        Self {
+            server: MockServer::start().await,
+            issuer,
+            clock,
+        }
+    }
+
+    pub(crate) fn jwks_uri(&self) -> String {
+        format!("{}/jwks.json", self.server.uri())
+    }
+
+    /// Serves `response` for the JWKS, replacing what was served before (and wiremock's count
+    /// of requests).
+    pub(crate) async fn serve(&self, response: ResponseTemplate) {
+        self.server.reset().await;
+        Mock::given(method("GET"))
+            .and(path("/jwks.json"))
+            .respond_with(response)
+            .mount(&self.server)
+            .await;
+    }
+
+    /// Serves the issuer's current key set.
+    pub(crate) async fn serve_keys(&self) {
+        self.serve(ResponseTemplate::new(200).set_body_string(self.issuer.jwks_json()))
+            .await;
+    }
+
+    /// Requests since the last `serve`.
+    pub(crate) async fn requests(&self) -> usize {
+        self.server.received_requests().await.unwrap().len()
+    }
+
+    /// A verifier for `CLIENT`, any token use, on the endpoint and the clock.
+    pub(crate) fn verifier_with(
+        &self,
+        cache: KeyCacheConfig,
+        fetcher: HttpFetcher,
+    ) -> CognitoVerifier {
+        self.issuer
+            .verifier_builder(CLIENT)
+            .jwks_uri(self.jwks_uri())
+            .token_use(TokenUse::Any)
+            .clock(self.clock.clone())
+            .key_cache(cache)
+            .fetcher(fetcher)
+            .build()
+            .unwrap()
     }
 }

@@ -51,6 +51,29 @@ async fn a_clock_moved_back_before_nbf_is_honoured() {
 }
 
 #[tokio::test]
+async fn a_clock_moved_back_before_iat_is_honoured() {
+    // Review finding 6: a hit re-checked exp and nbf but not iat, so after the clock stepped
+    // back it accepted what a full verification refuses as issued in the future.
+    let (issuer, clock) = issuer_with_clock().await;
+    let v = cached(&issuer, &clock, Duration::from_secs(5));
+    let token = issuer.access_token(CLIENT).sign();
+    v.verify_access(&token).await.unwrap();
+    clock.set(clock.now().checked_sub(Duration::from_secs(6)).unwrap());
+    assert_eq!(
+        kind(v.verify_access(&token).await),
+        ErrorKind::IssuedInFuture
+    );
+    assert_eq!(
+        kind(v.verify_access_cached(&token)),
+        ErrorKind::IssuedInFuture
+    );
+    // Within the leeway, both agree it is fine.
+    clock.advance(Duration::from_secs(2));
+    v.verify_access(&token).await.unwrap();
+    v.verify_access_cached(&token).unwrap();
+}
+
+#[tokio::test]
 async fn entries_die_with_their_key() {
     let (issuer, clock) = issuer_with_clock().await;
     let v = cached(&issuer, &clock, Duration::from_secs(10));

@@ -14,8 +14,8 @@
 
 use std::env;
 
-use cognito_verifier::{CognitoVerifier, TokenUse};
 use cognito_lambda_authorizer::{Authorizer, PolicyScope};
+use cognito_verifier::{CognitoVerifier, TokenUse};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 
 fn var(name: &str) -> Option<String> {

@@ -1,9 +1,9 @@
 //! Each authorizer shape fed the events API Gateway sends, with tokens from a local issuer.
 #![allow(clippy::unwrap_used, missing_docs)]
 
+use cognito_lambda_authorizer::{Authorizer, AuthorizerError, PolicyScope};
 use cognito_verifier::TokenUse;
 use cognito_verifier::testkit::TestIssuer;
-use cognito_lambda_authorizer::{Authorizer, AuthorizerError, PolicyScope};
 use serde_json::{Value, json};
 
 const CLIENT: &str = "orders-app";
@@ -192,4 +192,31 @@ async fn unavailable_keys_are_not_unauthorized() {
         .unwrap_err();
     assert!(matches!(err, AuthorizerError::Unavailable(_)), "{err}");
     assert_ne!(err.to_string(), "Unauthorized");
+}
+
+#[tokio::test]
+async fn a_made_up_kid_is_unauthorized_not_an_outage() {
+    // A bundled key set and an endpoint that cannot be reached (a Lambda without egress): a
+    // token naming a kid the set lacks is a bad token, never the 500 of unavailable keys.
+    let issuer = TestIssuer::start().await.unwrap();
+    let verifier = issuer
+        .verifier_builder(CLIENT)
+        .jwks_uri("http://127.0.0.1:9/jwks.json")
+        .token_use(TokenUse::Any)
+        .jwks(issuer.jwks_json())
+        .build()
+        .unwrap();
+    let a = Authorizer::new(verifier);
+    let forged = issuer.access_token(CLIENT).header("kid", "made-up").sign();
+    for _ in 0..3 {
+        let err = a
+            .rest_token(event("rest_token.json", &forged))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, AuthorizerError::Unauthorized), "{err}");
+    }
+    let token = issuer.access_token(CLIENT).sign();
+    a.rest_token(event("rest_token.json", &token))
+        .await
+        .unwrap();
 }
