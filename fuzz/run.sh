@@ -7,7 +7,13 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 secs=${1:-60}
-for target in parse verify jwks; do
+targets=$(cargo +nightly fuzz list | sort)
+# Tools (gen_seeds) are examples, never listed: each listed name is a fuzz target.
+[ "$targets" = "$(printf 'jwks\nparse\nverify')" ] || {
+  echo "unexpected fuzz target list: $targets" >&2
+  exit 1
+}
+for target in $targets; do
   mkdir -p "corpus/$target"
   echo "== fuzz $target for ${secs}s"
   cargo +nightly fuzz run "$target" "corpus/$target" "seeds/$target" -- \

@@ -13,6 +13,7 @@ pub(crate) struct Args {
     pub(crate) client_ids: Vec<String>,
     pub(crate) token_use: Option<TokenUse>,
     pub(crate) leeway: Option<Duration>,
+    pub(crate) jwks_file: Option<String>,
     pub(crate) extra: Vec<(String, String)>,
 }
 
@@ -33,6 +34,7 @@ pub(crate) fn parse(
             "--issuer" => out.issuer = Some(value),
             "--jwks-uri" => out.jwks_uri = Some(value),
             "--client-id" => out.client_ids.push(value),
+            "--jwks-file" => out.jwks_file = Some(value),
             "--token-use" => {
                 out.token_use = Some(match value.as_str() {
                     "id" => TokenUse::Id,
@@ -59,8 +61,9 @@ pub(crate) fn parse(
 }
 
 /// A verifier builder from the arguments: `--user-pool-id` derives issuer and JWKS URI,
-/// `--issuer`/`--jwks-uri` override them; plain http allowed (local emulators); no `--client-id`
-/// skips the client check, saying so on stderr; the token use defaults to `any`.
+/// `--issuer`/`--jwks-uri` override them; `--jwks-file` gives a static key set instead (nothing
+/// is fetched; with `--issuer`, no `--jwks-uri` is needed); plain http allowed (local emulators);
+/// no `--client-id` skips the client check, saying so on stderr; the token use defaults to `any`.
 pub(crate) fn builder(args: &Args) -> Result<CognitoVerifierBuilder, String> {
     let mut b = match (&args.pool, &args.issuer, &args.jwks_uri) {
         (Some(pool), issuer, jwks) => {
@@ -76,8 +79,19 @@ pub(crate) fn builder(args: &Args) -> Result<CognitoVerifierBuilder, String> {
         (None, Some(issuer), Some(jwks)) => {
             CognitoVerifier::builder_for_issuer(issuer.as_str(), jwks.as_str())
         }
-        (None, _, _) => return Err("give --user-pool-id, or both --issuer and --jwks-uri".into()),
+        // A static key set is never fetched: the URI is only a name.
+        (None, Some(issuer), None) if args.jwks_file.is_some() => {
+            CognitoVerifier::builder_for_issuer(issuer.as_str(), "https://unused.invalid/jwks.json")
+        }
+        (None, _, _) => {
+            return Err("give --user-pool-id, or --issuer with --jwks-uri or --jwks-file".into());
+        }
     };
+    if let Some(path) = &args.jwks_file {
+        let document = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read --jwks-file {path:?}: {e}"))?;
+        b = b.static_jwks(document);
+    }
     b = b
         .allow_insecure_http()
         .token_use(args.token_use.unwrap_or(TokenUse::Any));

@@ -24,7 +24,7 @@ fn verify_binary() -> PathBuf {
     bin
 }
 
-async fn run(args: Vec<String>, stdin: String) -> Output {
+async fn run(args: Vec<String>, stdin: impl AsRef<[u8]> + Send + 'static) -> Output {
     tokio::task::spawn_blocking(move || {
         let mut child = Command::new(verify_binary())
             .args(args)
@@ -34,7 +34,7 @@ async fn run(args: Vec<String>, stdin: String) -> Output {
             .spawn()
             .unwrap();
         // On a usage error the child may exit before reading stdin: a broken pipe is fine.
-        let written = child.stdin.take().unwrap().write_all(stdin.as_bytes());
+        let written = child.stdin.take().unwrap().write_all(stdin.as_ref());
         if let Err(e) = written {
             assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "{e}");
         }
@@ -166,8 +166,112 @@ async fn verify_cli_exits_2_on_usage_errors() {
             text(&out.stderr)
         );
     }
-    let out = run(base_args(&issuer), "   \n".to_owned()).await;
-    assert_eq!(out.status.code(), Some(2));
+    for bad in [
+        vec!["--at".to_owned(), "yesterday".to_owned()],
+        vec!["--at".to_owned(), "-5".to_owned()],
+        vec![
+            "--jwks-file".to_owned(),
+            "/nonexistent/jwks.json".to_owned(),
+        ],
+    ] {
+        let mut args = base_args(&issuer);
+        args.extend(bad.clone());
+        let out = run(args, token_for_usage(&issuer)).await;
+        assert_eq!(out.status.code(), Some(2), "{bad:?}: {}", text(&out.stderr));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_cli_calls_empty_or_non_utf8_input_a_malformed_token() {
+    let issuer = TestIssuer::start().await.unwrap();
+    for input in [
+        Vec::new(),
+        b"   \n\t ".to_vec(),
+        vec![0xff, 0xfe, b'a'],
+        b"\xc3(".to_vec(),
+    ] {
+        let out = run(base_args(&issuer), input.clone()).await;
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{input:?}: {}",
+            text(&out.stderr)
+        );
+        assert_eq!(kind_of(&out), "malformed", "{input:?}");
+        assert!(out.stdout.is_empty());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_cli_judges_time_claims_as_of_at() {
+    let issuer = TestIssuer::start().await.unwrap();
+    let expired = issuer.access_token(CLIENT).expired().sign();
+    let iat = json_i64(&expired, "iat");
+    let exp = json_i64(&expired, "exp");
+    // Now: expired.
+    let out = run(with_client(&issuer, &[]), expired.clone()).await;
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(kind_of(&out), "expired");
+    // During its lifetime: valid.
+    let during = (iat + 60).to_string();
+    let out = run(with_client(&issuer, &["--at", &during]), expired.clone()).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let claims: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(claims["exp"], exp);
+    // Just after exp (and past the default 10 s leeway): expired then too.
+    let after = (exp + 11).to_string();
+    let out = run(with_client(&issuer, &["--at", &after]), expired.clone()).await;
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(kind_of(&out), "expired");
+    // Before it was issued.
+    let before = (iat - 3600).to_string();
+    let out = run(with_client(&issuer, &["--at", &before]), expired).await;
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(kind_of(&out), "issued_in_future");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_cli_uses_a_jwks_file_without_the_network() {
+    let issuer = TestIssuer::start().await.unwrap();
+    let dir = std::env::temp_dir().join(format!("cv-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("jwks.json");
+    std::fs::write(&file, issuer.jwks_json()).unwrap();
+    let file = file.to_string_lossy().into_owned();
+    let token = issuer.id_token(CLIENT).sign();
+    let args = vec![
+        "--issuer".to_owned(),
+        issuer.issuer().to_owned(),
+        "--jwks-file".to_owned(),
+        file.clone(),
+        "--client-id".to_owned(),
+        CLIENT.to_owned(),
+    ];
+    let out = run(args.clone(), token).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let forged = issuer.id_token(CLIENT).header("kid", "made-up").sign();
+    let out = run(args, forged).await;
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(kind_of(&out), "unknown_kid");
+    // With a pool id too: the file, not the pool's endpoint.
+    let mut args = base_args(&issuer);
+    args.extend([
+        "--jwks-file".to_owned(),
+        file,
+        "--client-id".to_owned(),
+        CLIENT.to_owned(),
+    ]);
+    let out = run(args, issuer.access_token(CLIENT).sign()).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(issuer.jwks_requests(), 0);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The error kind: the first word of stderr's last line (a note may come before it).
+fn kind_of(out: &Output) -> String {
+    let stderr = text(&out.stderr);
+    let line = stderr.lines().last().unwrap_or_default();
+    line.split(' ').next().unwrap_or_default().to_owned()
 }
 
 fn token_for_usage(issuer: &TestIssuer) -> String {

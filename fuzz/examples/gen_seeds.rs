@@ -1,8 +1,12 @@
-//! Mints a fresh key, writes its JWKS to fixtures/jwks.json and real-shaped seed inputs to
-//! seeds/<target>/. Run from fuzz/: `cargo run --bin gen_seeds`. The private key is discarded.
+//! Mints a fresh key, writes its JWKS to fuzz/fixtures/jwks.json and real-shaped seed inputs to
+//! fuzz/seeds/<target>/. `cargo run --manifest-path fuzz/Cargo.toml --example gen_seeds`, from
+//! anywhere: it writes only under fuzz/. An example, not a bin, so that `cargo fuzz list` (and
+//! tools that run every listed target) never take it for a fuzz target. The private key is
+//! discarded.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
 use std::fs;
+use std::path::Path;
 use std::time::Duration;
 
 use cognito_verifier::ManualClock;
@@ -11,6 +15,8 @@ use cognito_verifier::testkit::{RsaScheme, TestIssuer};
 const SEED_TIME: u64 = 1_800_000_000;
 
 fn main() {
+    // Paths are relative to the fuzz package, wherever this runs from.
+    std::env::set_current_dir(Path::new(env!("CARGO_MANIFEST_DIR"))).unwrap();
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     rt.block_on(async {
         let clock = ManualClock::new(Duration::from_secs(SEED_TIME));
