@@ -193,7 +193,7 @@ async fn storm(length: Duration, cooldown: Duration) -> Storm {
                         .is_err()
                 );
                 rejected.fetch_add(1, Ordering::Relaxed);
-                if i % 64 == 0 {
+                if i.is_multiple_of(64) {
                     tokio::task::yield_now().await;
                 }
             }
@@ -225,7 +225,10 @@ async fn storm(length: Duration, cooldown: Duration) -> Storm {
     Storm {
         requests,
         verified: latencies.len(),
-        p50: latencies[latencies.len() / 2],
+        p50: latencies
+            .get(latencies.len() / 2)
+            .copied()
+            .unwrap_or_default(),
         max: *latencies.last().unwrap(),
         new_kid_after: after.elapsed(),
     }
@@ -262,8 +265,7 @@ fn main() {
         );
         let (rate, requests) = unknown_kids(kids).await;
         println!(
-            "| {kids} tokens with random unknown kids, warm cache | {:.0} rejections/s, {requests} request(s) |",
-            rate
+            "| {kids} tokens with random unknown kids, warm cache | {rate:.0} rejections/s, {requests} request(s) |"
         );
         let s = storm(storm_len, cooldown).await;
         println!(

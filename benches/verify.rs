@@ -160,11 +160,7 @@ fn ours(c: &mut Criterion, f: &Fixture) {
         });
     });
     c.bench_function("verify_warm_access", |b| {
-        b.iter(|| {
-            f.verifier
-                .verify_access_cached(black_box(&f.access))
-                .unwrap()
-        });
+        b.iter(|| f.verifier.verify_access_sync(black_box(&f.access)).unwrap());
     });
     c.bench_function("verify_warm_access_async", |b| {
         b.iter(|| {
@@ -173,7 +169,7 @@ fn ours(c: &mut Criterion, f: &Fixture) {
         });
     });
     c.bench_function("verify_warm_id", |b| {
-        b.iter(|| f.verifier.verify_id_cached(black_box(&f.id)).unwrap());
+        b.iter(|| f.verifier.verify_id_sync(black_box(&f.id)).unwrap());
     });
     let cached = f
         .issuer
@@ -183,9 +179,9 @@ fn ours(c: &mut Criterion, f: &Fixture) {
         .token_cache(TokenCacheConfig::default())
         .build()
         .unwrap();
-    cached.verify_access_cached(&f.access).unwrap();
+    cached.verify_access_sync(&f.access).unwrap();
     c.bench_function("cached_token_hit", |b| {
-        b.iter(|| cached.verify_access_cached(black_box(&f.access)).unwrap());
+        b.iter(|| cached.verify_access_sync(black_box(&f.access)).unwrap());
     });
     let jwks = f.issuer.jwks_json();
     c.bench_function("verify_cold", |b| {
@@ -213,7 +209,7 @@ fn rejected(c: &mut Criterion, f: &Fixture) {
     g.bench_function("malformed", |b| {
         b.iter(|| {
             f.verifier
-                .verify_access_cached(black_box(malformed))
+                .verify_access_sync(black_box(malformed))
                 .unwrap_err()
         });
     });
@@ -221,7 +217,7 @@ fn rejected(c: &mut Criterion, f: &Fixture) {
     g.bench_function("alg_none", |b| {
         b.iter(|| {
             f.verifier
-                .verify_access_cached(black_box(&alg_none))
+                .verify_access_sync(black_box(&alg_none))
                 .unwrap_err()
         });
     });
@@ -249,7 +245,7 @@ fn rejected(c: &mut Criterion, f: &Fixture) {
     g.bench_function("expired", |b| {
         b.iter(|| {
             f.verifier
-                .verify_access_cached(black_box(&expired))
+                .verify_access_sync(black_box(&expired))
                 .unwrap_err()
         });
     });
@@ -280,9 +276,7 @@ fn timed_on_threads(f: &Fixture, iters: u64, threads: u64) -> Duration {
         for _ in 0..threads {
             s.spawn(|| {
                 for _ in 0..per_thread {
-                    f.verifier
-                        .verify_access_cached(black_box(&f.access))
-                        .unwrap();
+                    f.verifier.verify_access_sync(black_box(&f.access)).unwrap();
                 }
             });
         }

@@ -86,7 +86,7 @@ pub enum Error {
         /// The smallest modulus accepted.
         min_bits: usize,
     },
-    /// No usable key set is cached, and [`verify_cached`](crate::JwtVerifier::verify_cached) does
+    /// No usable key set is cached, and [`verify_sync`](crate::JwtVerifier::verify_sync) does
     /// no I/O. Call `hydrate()` first, preload or load a key set, or verify asynchronously. (A
     /// `kid` missing from a usable cached set is [`Error::UnknownKid`].)
     #[error("no usable key set is cached (for kid \"{kid}\") and this call does no network I/O")]
@@ -183,6 +183,14 @@ pub enum Error {
     /// The token's `scope` contains none of the required scopes.
     #[error("token has none of the required scopes")]
     MissingScope,
+    /// The token is authentic and met every rule, but a check of the application's (the
+    /// verifier builder's `check`, or a route policy's) refused it: answer 403. The reason is
+    /// the check's own words: for logs, never for the response.
+    #[error("refused by a check: {reason}")]
+    RejectedByCheck {
+        /// Why the check refused the token.
+        reason: String,
+    },
     /// The claims verified, but do not deserialize into the caller's claims type.
     #[error("claims do not fit the requested type: {reason}")]
     ClaimsType {
@@ -218,6 +226,7 @@ impl Error {
             Self::WrongClientId { .. } => ErrorKind::WrongClientId,
             Self::MissingGroup => ErrorKind::MissingGroup,
             Self::MissingScope => ErrorKind::MissingScope,
+            Self::RejectedByCheck { .. } => ErrorKind::RejectedByCheck,
             Self::ClaimsType { .. } => ErrorKind::ClaimsType,
         }
     }
@@ -253,6 +262,12 @@ impl Error {
     /// (`insufficient_scope`) rather than 401.
     pub fn is_insufficient_scope(&self) -> bool {
         matches!(self, Self::MissingGroup | Self::MissingScope)
+    }
+
+    /// True when the token is authentic but the policy refuses it: a missing group or scope
+    /// ([`is_insufficient_scope`](Self::is_insufficient_scope)) or a check's refusal. Answer 403.
+    pub fn is_forbidden(&self) -> bool {
+        self.is_insufficient_scope() || matches!(self, Self::RejectedByCheck { .. })
     }
 
     pub(crate) fn malformed(reason: &'static str) -> Self {
@@ -318,6 +333,8 @@ pub enum ErrorKind {
     MissingGroup,
     /// See [`Error::MissingScope`].
     MissingScope,
+    /// See [`Error::RejectedByCheck`].
+    RejectedByCheck,
     /// See [`Error::ClaimsType`].
     ClaimsType,
 }
@@ -349,6 +366,7 @@ impl ErrorKind {
             Self::WrongClientId => "wrong_client_id",
             Self::MissingGroup => "missing_group",
             Self::MissingScope => "missing_scope",
+            Self::RejectedByCheck => "rejected_by_check",
             Self::ClaimsType => "claims_type",
         }
     }

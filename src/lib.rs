@@ -134,22 +134,33 @@
 //!     .jwks(std::fs::read_to_string("jwks.json")?)
 //!     .build()?;
 //! # let token = "";
-//! let claims = verifier.verify_access_cached(token)?;
+//! let claims = verifier.verify_access_sync(token)?;
 //! # Ok(()) }
 //! ```
 //!
-//! The synchronous `verify_*_cached` calls never do I/O: with no usable set cached they return
+//! The synchronous `verify_*_sync` calls never do I/O: with no usable set cached they return
 //! [`Error::KeyNotCached`] (503); for a kid the cached set lacks, [`Error::UnknownKid`] (401)
 //! and, when a Tokio runtime is running, a background fetch picks up a rotation (within the
 //! cooldown rules).
 //!
 //! # Integrations
 //!
-//! - **axum and tower** (feature `axum`): [`axum::CognitoAuthLayer`] verifies the bearer token in
-//!   front of any route, answers 401/403/503 itself with RFC 6750 `WWW-Authenticate` headers, and
-//!   hands handlers the claims through the [`axum::Claims`] extractor. Per-route requirements
-//!   read as `route_layer(auth.require_groups(["admins"]))`. `examples/axum.rs` is a small API to
-//!   try against a local issuer.
+//! Every integration is a thin adapter over one framework-free core, the [`auth`] module: token
+//! sources (`Authorization: Bearer`, a bare token, a named header, a cookie, tried in order), any
+//! verifier ([`auth::Authenticate`]: [`CognitoVerifier`], [`MultiPoolVerifier`], [`JwtVerifier`]
+//! or yours), a route [`auth::Policy`] (token kinds, required groups and scopes, checks,
+//! optional authentication) and one verdict ([`auth::Rejection`]: status, RFC 6750 challenge,
+//! body, `Retry-After`, gRPC code).
+//!
+//! - **tower and tonic** (feature `tower`): `tower::CognitoAuthLayer` wraps any
+//!   `tower::Service<http::Request<B>>` whatever its response body; `.grpc()` answers with gRPC
+//!   statuses for tonic. `examples/tonic.rs` serves helloworld's `Greeter` behind it.
+//! - **axum** (feature `axum`): the same layer, and the `axum::Claims<T>` extractor for any
+//!   `T: DeserializeOwned` (typed Cognito claims or yours), with `Option<Claims<T>>` for
+//!   optional authentication. Per-route requirements read as
+//!   `route_layer(auth.required_groups(["admins"]))`. `examples/axum.rs` is a small API.
+//! - **actix-web 4** (feature `actix`): the `actix::CognitoAuth` middleware and the
+//!   `actix::Claims<T>` extractor, with the same policy and answers; `examples/actix.rs`.
 //! - **API Gateway Lambda authorizers**: `examples/lambda-authorizer/` is a separate package
 //!   (REST TOKEN, REST REQUEST, HTTP API simple and IAM responses), built on the public API only,
 //!   with the verifier built once per cold start, optionally from a bundled JWKS file.
@@ -194,7 +205,9 @@
 //! - `http` (on by default): fetching key sets over HTTP(S) with reqwest and rustls
 //!   (`HttpFetcher`). With `default-features = false` the crate builds and verifies with static
 //!   key sets and custom [`JwksFetcher`]s, and compiles no HTTP or TLS stack.
-//! - `axum` (off by default): the [`axum`] module, a tower layer and an extractor for axum 0.8.
+//! - `tower` (off by default): the `tower` module, a layer for any tower service (tonic too).
+//! - `actix` (off by default): the `actix` module, middleware and extractor for actix-web 4.
+//! - `axum` (off by default; turns on `tower`): the `axum` module, a tower layer and an extractor for axum 0.8.
 //! - `test-kit` (off by default; turns on `http`): [`testkit::TestIssuer`], a local Cognito-shaped issuer for your tests. It
 //!   generates RSA keys, serves their JWKS on 127.0.0.1 and mints tokens.
 //! - `unstable-internals`: hidden entry points for this crate's benchmarks and fuzzers; not
@@ -215,6 +228,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 
+pub mod auth;
 mod clock;
 mod cognito;
 mod error;
@@ -227,7 +241,9 @@ pub use crate::cognito::claims::{AccessClaims, CognitoClaims, IdClaims, Scopes, 
 pub use crate::cognito::multi::MultiPoolVerifier;
 pub use crate::cognito::pool::{IssuerFormat, UserPoolId};
 pub use crate::cognito::token_cache::{MAX_TOKEN_CACHE_TTL, TokenCacheConfig};
-pub use crate::cognito::verifier::{CognitoVerifier, CognitoVerifierBuilder};
+pub use crate::cognito::verifier::{
+    ClaimsCheck, CognitoVerifier, CognitoVerifierBuilder, TokenHeader,
+};
 pub use crate::error::{BuildError, EXCERPT_MAX, Error, ErrorKind, JwksError};
 pub use crate::jwks::cache::{DEFAULT_FETCH_DEADLINE, KeyCacheConfig};
 pub use crate::jwks::fetch::{BoxFuture, DEFAULT_MAX_JWKS_BYTES, FetchedJwks, JwksFetcher};
@@ -242,9 +258,17 @@ pub use crate::jwt::parse::{DEFAULT_MAX_TOKEN_LEN, MAX_KID_LEN};
 pub use crate::jwt::signature::{MAX_RSA_BITS, MIN_RSA_BITS};
 pub use crate::verifier::{DEFAULT_LEEWAY, JwtVerifier, JwtVerifierBuilder, MAX_LEEWAY};
 
+#[cfg(feature = "tower")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tower")))]
+pub mod tower;
+
 #[cfg(feature = "axum")]
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub mod axum;
+
+#[cfg(feature = "actix")]
+#[cfg_attr(docsrs, doc(cfg(feature = "actix")))]
+pub mod actix;
 
 #[cfg(feature = "test-kit")]
 #[cfg_attr(docsrs, doc(cfg(feature = "test-kit")))]

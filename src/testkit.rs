@@ -63,6 +63,72 @@
 //! # Ok(()) }
 //! ```
 //!
+//! # Testing a service behind the layers
+//!
+//! An axum app, driven with tower's `oneshot` (feature `axum`):
+//!
+//! ```
+//! use axum::{Router, body::Body, routing::get};
+//! use cognito_verifier::axum::{Claims, CognitoAuthLayer};
+//! use cognito_verifier::testkit::TestIssuer;
+//! use cognito_verifier::{AccessClaims, TokenUse};
+//! use tower::ServiceExt as _;
+//!
+//! async fn me(claims: Claims<AccessClaims>) -> String {
+//!     claims.sub.clone()
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let issuer = TestIssuer::start().await?;
+//! let verifier = issuer.verifier_builder("app").token_use(TokenUse::Access).build()?;
+//! let app = Router::new().route("/me", get(me).route_layer(CognitoAuthLayer::new(verifier)));
+//!
+//! let request = http::Request::get("/me")
+//!     .header("authorization", issuer.access_token("app").subject("u-7").bearer())
+//!     .body(Body::empty())?;
+//! let response = app.clone().oneshot(request).await?;
+//! assert_eq!(response.status(), 200);
+//!
+//! let anonymous = http::Request::get("/me").body(Body::empty())?;
+//! assert_eq!(app.oneshot(anonymous).await?.status(), 401);
+//! # Ok(()) }
+//! ```
+//!
+//! A tonic service: wrap it in `CognitoAuthLayer::new(verifier).grpc()` with
+//! `tonic::transport::Server::builder().layer(..)`, serve it on `127.0.0.1:0`, and call it with
+//! the generated client, putting `issuer.access_token(..).bearer()` in the `authorization`
+//! metadata; rejections arrive as `Code::Unauthenticated`, `PermissionDenied` or
+//! `Unavailable`. The crate's own `tests/integration/grpc.rs` does exactly this.
+//!
+//! An actix-web app, with actix-web's test utilities (feature `actix`):
+//!
+//! ```
+//! use actix_web::{App, test, web};
+//! use cognito_verifier::actix::{Claims, CognitoAuth};
+//! use cognito_verifier::testkit::TestIssuer;
+//! use cognito_verifier::{AccessClaims, TokenUse};
+//!
+//! async fn me(claims: Claims<AccessClaims>) -> String {
+//!     claims.sub.clone()
+//! }
+//!
+//! # #[actix_web::main]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let issuer = TestIssuer::start().await?;
+//! let verifier = issuer.verifier_builder("app").token_use(TokenUse::Access).build()?;
+//! let app = test::init_service(
+//!     App::new().service(web::scope("/me").wrap(CognitoAuth::new(verifier)).route("", web::get().to(me))),
+//! )
+//! .await;
+//! let request = test::TestRequest::get()
+//!     .uri("/me")
+//!     .insert_header(("authorization", issuer.access_token("app").subject("u-7").bearer()))
+//!     .to_request();
+//! assert_eq!(test::call_and_read_body(&app, request).await, "u-7");
+//! # Ok(()) }
+//! ```
+//!
 //! Never use it outside tests: its keys live in memory and its JWKS is served without TLS.
 
 use std::fmt;
@@ -469,6 +535,11 @@ impl<'i> TokenBuilder<'i> {
         let header = Value::Object(self.header).to_string();
         let payload = Value::Object(self.claims).to_string();
         self.issuer.sign_raw(&header, &payload)
+    }
+
+    /// Signs the token and returns a ready `Authorization` header value: `Bearer <token>`.
+    pub fn bearer(self) -> String {
+        format!("Bearer {}", self.sign())
     }
 }
 

@@ -96,7 +96,7 @@ impl JwtVerifier {
     ///
     /// # Errors
     /// [`Error::KeyNotCached`] when the key is not cached; otherwise as [`verify`](Self::verify).
-    pub fn verify_cached<T: DeserializeOwned>(&self, token: &str) -> Result<T, Error> {
+    pub fn verify_sync<T: DeserializeOwned>(&self, token: &str) -> Result<T, Error> {
         let result = self
             .verify_signature_cached(token, false)
             .and_then(|signed| self.finish_generic(&signed));
@@ -278,6 +278,11 @@ pub(crate) struct SignedToken<'t> {
 impl SignedToken<'_> {
     pub(crate) fn payload_json(&self) -> &[u8] {
         self.decoded.payload_json()
+    }
+
+    /// The `kid` of the verified header (parsed again: for the rare callers that need it).
+    pub(crate) fn kid(&self) -> Result<String, Error> {
+        Ok(self.decoded.header()?.kid.into_owned())
     }
 
     pub(crate) fn take_key(&mut self) -> Option<(Box<str>, Weak<RsaPublicKey>)> {

@@ -88,13 +88,13 @@ fn allocations_per_verification() {
     let malformed = "e30.e30.!!!";
 
     let verify_access = allocations_per_call(100, || {
-        verifier.verify_access_cached(&access).unwrap();
+        verifier.verify_access_sync(&access).unwrap();
     });
     let verify_id = allocations_per_call(100, || {
-        verifier.verify_id_cached(&id).unwrap();
+        verifier.verify_id_sync(&id).unwrap();
     });
     let rejected = allocations_per_call(100, || {
-        verifier.verify_access_cached(malformed).unwrap_err();
+        verifier.verify_access_sync(malformed).unwrap_err();
     });
     let checks_only = allocations_per_call(100, || {
         cognito_verifier::internals::check_access_without_signature(&verifier, &access).unwrap();

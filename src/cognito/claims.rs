@@ -234,7 +234,11 @@ impl AccessClaims {
 
 /// The claims of a verified token of either kind, from
 /// [`CognitoVerifier::verify_any`](crate::CognitoVerifier::verify_any).
-#[derive(Debug, Clone, PartialEq)]
+///
+/// Deserializing picks the kind by `token_use` (`"id"` or `"access"`); serializing writes the
+/// inner claims.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
 #[non_exhaustive]
 pub enum CognitoClaims {
     /// An ID token's claims.
@@ -257,6 +261,15 @@ impl CognitoClaims {
         match self {
             Self::Id(c) => &c.groups,
             Self::Access(c) => &c.groups,
+        }
+    }
+
+    /// The user name (`cognito:username` of an ID token, `username` of an access token), if
+    /// the token has one (machine-to-machine access tokens do not).
+    pub fn username(&self) -> Option<&str> {
+        match self {
+            Self::Id(c) => c.username.as_deref(),
+            Self::Access(c) => c.username.as_deref(),
         }
     }
 }
@@ -661,6 +674,19 @@ impl AccessClaims {
 impl<'de> Deserialize<'de> for IdClaims {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         Self::from_payload(Payload::deserialize(deserializer)?).map_err(de::Error::custom)
+    }
+}
+
+impl<'de> Deserialize<'de> for CognitoClaims {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let payload = Payload::deserialize(deserializer)?;
+        let claims = match payload.get(Name::TokenUse) {
+            Some(JsonValue::Str(kind)) if kind == "access" => {
+                AccessClaims::from_payload(payload).map(Self::Access)
+            }
+            _ => IdClaims::from_payload(payload).map(Self::Id),
+        };
+        claims.map_err(de::Error::custom)
     }
 }
 

@@ -145,9 +145,9 @@ impl MultiPoolVerifier {
     /// Like [`verify_any`](Self::verify_any) with cached keys only.
     ///
     /// # Errors
-    /// As [`route`](Self::route), then as [`CognitoVerifier::verify_any_cached`].
-    pub fn verify_any_cached(&self, token: &str) -> Result<CognitoClaims, Error> {
-        self.route(token)?.verify_any_cached(token)
+    /// As [`route`](Self::route), then as [`CognitoVerifier::verify_any_sync`].
+    pub fn verify_any_sync(&self, token: &str) -> Result<CognitoClaims, Error> {
+        self.route(token)?.verify_any_sync(token)
     }
 
     /// Fetches every pool's keys.

@@ -46,7 +46,6 @@ pub struct CognitoVerifier {
     token_cache: Option<TokenCache>,
 }
 
-#[derive(Debug)]
 struct Rules {
     pool: Option<UserPoolId>,
     token_use: TokenUse,
@@ -54,6 +53,30 @@ struct Rules {
     client_ids: Option<Box<[Box<str>]>>,
     groups: Box<[Box<str>]>,
     scopes: Box<[Box<str>]>,
+    checks: Box<[ClaimsCheck]>,
+}
+
+/// A check of the application's on a verified token (see
+/// [`CognitoVerifierBuilder::check`]).
+pub type ClaimsCheck =
+    Arc<dyn Fn(&CognitoClaims, &TokenHeader<'_>) -> Result<(), String> + Send + Sync>;
+
+/// The header of a verified token, as a check sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TokenHeader<'a> {
+    kid: &'a str,
+}
+
+impl TokenHeader<'_> {
+    /// The key id the token was signed with.
+    pub fn kid(&self) -> &str {
+        self.kid
+    }
+
+    /// The algorithm: always `RS256` (nothing else is accepted).
+    pub fn alg(&self) -> &'static str {
+        "RS256"
+    }
 }
 
 impl<'a> ClaimsView<'a> for Payload<'a> {
@@ -75,7 +98,29 @@ enum Kind {
     Access,
 }
 
+impl std::fmt::Debug for Rules {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Rules")
+            .field("pool", &self.pool)
+            .field("token_use", &self.token_use)
+            .field("client_ids", &self.client_ids)
+            .field("groups", &self.groups)
+            .field("scopes", &self.scopes)
+            .field("checks", &self.checks.len())
+            .finish()
+    }
+}
+
 impl Rules {
+    /// The application's checks, after every other rule.
+    fn run_checks(&self, claims: &CognitoClaims, kid: &str) -> Result<(), Error> {
+        let header = TokenHeader { kid };
+        for check in &self.checks {
+            check(claims, &header).map_err(|reason| Error::RejectedByCheck { reason })?;
+        }
+        Ok(())
+    }
+
     /// Cognito's rules, in order: token_use, then aud/client_id, then groups, then scopes.
     fn check(&self, view: &Payload<'_>, requested: TokenUse) -> Result<Kind, Error> {
         let found = required_str(view.get(Name::TokenUse), "token_use")?;
@@ -163,6 +208,7 @@ impl CognitoVerifier {
             scopes: Vec::new(),
             core: CoreOptions::default(),
             token_cache: None,
+            checks: Checks::default(),
         }
     }
 
@@ -200,6 +246,7 @@ impl CognitoVerifier {
             scopes: Vec::new(),
             core: CoreOptions::default(),
             token_cache: None,
+            checks: Checks::default(),
         }
     }
 
@@ -262,27 +309,36 @@ impl CognitoVerifier {
         result
     }
 
-    /// [`verify_id`](Self::verify_id) with cached keys only, never doing I/O.
+    /// [`verify_id`](Self::verify_id), synchronously, with cached keys only: never any I/O, no
+    /// runtime needed (after `hydrate`, or with a key set handed over). Not to be confused with
+    /// the opt-in verified-token cache, which this uses when it is on, like every path.
     ///
     /// # Errors
-    /// [`Error::KeyNotCached`] when the key is not cached; otherwise as `verify_id`.
-    pub fn verify_id_cached(&self, token: &str) -> Result<IdClaims, Error> {
+    /// [`Error::KeyNotCached`] when no usable key set is cached ([`Error::UnknownKid`] when the
+    /// cached set lacks the kid); otherwise as `verify_id`.
+    pub fn verify_id_sync(&self, token: &str) -> Result<IdClaims, Error> {
         into_id(self.claims_cached(token, TokenUse::Id)?)
     }
 
-    /// [`verify_access`](Self::verify_access) with cached keys only, never doing I/O.
+    /// [`verify_access`](Self::verify_access), synchronously, with cached keys only: never any I/O, no
+    /// runtime needed (after `hydrate`, or with a key set handed over). Not to be confused with
+    /// the opt-in verified-token cache, which this uses when it is on, like every path.
     ///
     /// # Errors
-    /// [`Error::KeyNotCached`] when the key is not cached; otherwise as `verify_access`.
-    pub fn verify_access_cached(&self, token: &str) -> Result<AccessClaims, Error> {
+    /// [`Error::KeyNotCached`] when no usable key set is cached ([`Error::UnknownKid`] when the
+    /// cached set lacks the kid); otherwise as `verify_access`.
+    pub fn verify_access_sync(&self, token: &str) -> Result<AccessClaims, Error> {
         into_access(self.claims_cached(token, TokenUse::Access)?)
     }
 
-    /// [`verify`](Self::verify) with cached keys only, never doing I/O.
+    /// [`verify`](Self::verify), synchronously, with cached keys only: never any I/O, no
+    /// runtime needed (after `hydrate`, or with a key set handed over). Not to be confused with
+    /// the opt-in verified-token cache, which this uses when it is on, like every path.
     ///
     /// # Errors
-    /// [`Error::KeyNotCached`] when the key is not cached; otherwise as `verify`.
-    pub fn verify_cached<T: DeserializeOwned>(&self, token: &str) -> Result<T, Error> {
+    /// [`Error::KeyNotCached`] when no usable key set is cached ([`Error::UnknownKid`] when the
+    /// cached set lacks the kid); otherwise as `verify`.
+    pub fn verify_sync<T: DeserializeOwned>(&self, token: &str) -> Result<T, Error> {
         let result = self
             .core
             .verify_signature_cached(token, false)
@@ -291,11 +347,14 @@ impl CognitoVerifier {
         result
     }
 
-    /// [`verify_any`](Self::verify_any) with cached keys only, never doing I/O.
+    /// [`verify_any`](Self::verify_any), synchronously, with cached keys only: never any I/O, no
+    /// runtime needed (after `hydrate`, or with a key set handed over). Not to be confused with
+    /// the opt-in verified-token cache, which this uses when it is on, like every path.
     ///
     /// # Errors
-    /// [`Error::KeyNotCached`] when the key is not cached; otherwise as `verify_any`.
-    pub fn verify_any_cached(&self, token: &str) -> Result<CognitoClaims, Error> {
+    /// [`Error::KeyNotCached`] when no usable key set is cached ([`Error::UnknownKid`] when the
+    /// cached set lacks the kid); otherwise as `verify_any`.
+    pub fn verify_any_sync(&self, token: &str) -> Result<CognitoClaims, Error> {
         self.claims_cached(token, TokenUse::Any)
     }
 
@@ -386,9 +445,13 @@ impl CognitoVerifier {
         requested: TokenUse,
         nonce: Option<&str>,
     ) -> Result<T, Error> {
-        let payload: Payload<'_> = self.core.check_claims(decoded, nonce)?;
-        self.rules.check(&payload, requested)?;
-        drop(payload);
+        if self.rules.checks.is_empty() {
+            let payload: Payload<'_> = self.core.check_claims(decoded, nonce)?;
+            self.rules.check(&payload, requested)?;
+        } else {
+            // The checks see typed claims: build them (and run the checks) first.
+            self.finish_claims(decoded, requested, nonce)?;
+        }
         deserialize_claims(decoded.payload_json())
     }
 
@@ -411,6 +474,9 @@ impl CognitoVerifier {
             Kind::Access => AccessClaims::from_payload(payload).map(CognitoClaims::Access),
         };
         let claims = claims.map_err(|reason| Error::ClaimsType { reason })?;
+        if !self.rules.checks.is_empty() {
+            self.rules.run_checks(&claims, &signed.kid()?)?;
+        }
         Ok((claims, nbf))
     }
 
@@ -488,6 +554,7 @@ impl CognitoVerifier {
             && self
                 .core
                 .key_is_current(&entry.kid, now, |key| entry.same_key(key))
+            && self.rules.run_checks(&entry.claims, &entry.kid).is_ok()
         {
             return Ok(entry.claims.clone());
         }
@@ -653,9 +720,47 @@ pub struct CognitoVerifierBuilder {
     scopes: Vec<String>,
     core: CoreOptions,
     token_cache: Option<TokenCacheConfig>,
+    checks: Checks,
+}
+
+/// The builder's checks; shown by count.
+#[derive(Default)]
+struct Checks(Vec<ClaimsCheck>);
+
+impl std::fmt::Debug for Checks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} check(s)", self.0.len())
+    }
 }
 
 impl CognitoVerifierBuilder {
+    /// Adds a check of your own, run on every token that passed every other rule (like
+    /// aws-jwt-verify's `customJwtCheck`): `Err(reason)` refuses it with
+    /// [`Error::RejectedByCheck`] (403 `rejected_by_check` in the integrations; the reason is
+    /// for logs, never for the response). Checks add up and run in order, on token-cache hits
+    /// too.
+    ///
+    /// ```
+    /// use cognito_verifier::{CognitoClaims, CognitoVerifier, TokenUse};
+    ///
+    /// let verifier = CognitoVerifier::builder("eu-west-1_AbCdEf123")
+    ///     .client_ids(["3u4p8example"])
+    ///     .token_use(TokenUse::Id)
+    ///     .check(|claims, _header| match claims {
+    ///         CognitoClaims::Id(id) if id.email_verified == Some(true) => Ok(()),
+    ///         _ => Err("the email address is not verified".into()),
+    ///     })
+    ///     .build()?;
+    /// # Ok::<(), cognito_verifier::BuildError>(())
+    /// ```
+    pub fn check(
+        mut self,
+        check: impl Fn(&CognitoClaims, &TokenHeader<'_>) -> Result<(), String> + Send + Sync + 'static,
+    ) -> Self {
+        self.checks.0.push(Arc::new(check));
+        self
+    }
+
     /// Turns on the verified-token cache (off by default): a token seen before skips the RSA
     /// work, while its time window and key are re-checked on every hit. Read
     /// [`TokenCacheConfig`] for the trade-offs.
@@ -809,6 +914,7 @@ impl CognitoVerifierBuilder {
                 client_ids,
                 groups: self.groups.into_iter().map(Into::into).collect(),
                 scopes: self.scopes.into_iter().map(Into::into).collect(),
+                checks: self.checks.0.into(),
             }),
         })
     }
@@ -832,6 +938,7 @@ mod tests {
             client_ids: client_ids.map(boxed),
             groups: boxed(groups),
             scopes: boxed(scopes),
+            checks: Box::new([]),
         }
     }
 
@@ -1046,7 +1153,7 @@ mod tests {
             Err(Some(_))
         ));
         assert_eq!(
-            v.verify_any_cached(&long).unwrap_err().kind(),
+            v.verify_any_sync(&long).unwrap_err().kind(),
             ErrorKind::Malformed
         );
     }

@@ -32,8 +32,11 @@ fn app(auth: &CognitoAuthLayer) -> Router {
         .route("/me", get(me).route_layer(auth.clone()))
         .route(
             "/orders",
-            get(access_only)
-                .route_layer(auth.clone().access_tokens().require_scopes(["orders/read"])),
+            get(access_only).route_layer(
+                auth.clone()
+                    .access_tokens()
+                    .required_scopes(["orders/read"]),
+            ),
         )
         .route(
             "/profile",
@@ -41,7 +44,7 @@ fn app(auth: &CognitoAuthLayer) -> Router {
         )
         .route(
             "/admin",
-            get(me).route_layer(auth.clone().require_groups(["admins"])),
+            get(me).route_layer(auth.clone().required_groups(["admins"])),
         )
         .route("/unwired", get(me))
 }

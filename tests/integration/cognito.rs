@@ -345,15 +345,15 @@ async fn cached_verification_needs_keys_in_cache() {
     let (issuer, clock) = issuer_with_clock().await;
     let v = verifier(&issuer, &clock);
     let token = issuer.access_token(CLIENT).sign();
-    let err = v.verify_access_cached(&token).unwrap_err();
+    let err = v.verify_access_sync(&token).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::KeyNotCached);
     assert!(err.is_key_unavailable());
     assert_eq!(issuer.jwks_requests(), 0);
     v.hydrate().await.unwrap();
-    assert_eq!(v.verify_access_cached(&token).unwrap().client_id, CLIENT);
-    assert!(v.verify_id_cached(&issuer.id_token(CLIENT).sign()).is_ok());
+    assert_eq!(v.verify_access_sync(&token).unwrap().client_id, CLIENT);
+    assert!(v.verify_id_sync(&issuer.id_token(CLIENT).sign()).is_ok());
     assert!(matches!(
-        v.verify_any_cached(&token),
+        v.verify_any_sync(&token),
         Ok(CognitoClaims::Access(_))
     ));
     assert_eq!(issuer.jwks_requests(), 1);
@@ -374,7 +374,7 @@ async fn preloaded_and_exported_key_sets_need_no_fetch() {
         .build()
         .unwrap();
     let token = issuer.id_token(CLIENT).sign();
-    assert!(cold_start.verify_id_cached(&token).is_ok());
+    assert!(cold_start.verify_id_sync(&token).is_ok());
     assert!(cold_start.verify_id(&token).await.is_ok());
     assert_eq!(issuer.jwks_requests(), 1);
 }

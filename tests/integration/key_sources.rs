@@ -54,13 +54,13 @@ fn verifies_thirty_days_later(
     clock.advance(30 * DAY);
     let token = issuer.access_token(CLIENT).sign(); // dated by the same clock
     assert_eq!(
-        verifier.verify_access_cached(&token).unwrap().client_id,
+        verifier.verify_access_sync(&token).unwrap().client_id,
         CLIENT
     );
     let id = issuer.id_token(CLIENT).sign();
-    assert_eq!(verifier.verify_id_cached(&id).unwrap().aud, CLIENT);
+    assert_eq!(verifier.verify_id_sync(&id).unwrap().aud, CLIENT);
     let forged = issuer.access_token(CLIENT).header("kid", "made-up").sign();
-    let err = verifier.verify_access_cached(&forged).unwrap_err();
+    let err = verifier.verify_access_sync(&forged).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::UnknownKid, "{err}");
     assert!(!err.is_key_unavailable());
 }
@@ -76,7 +76,7 @@ fn a_static_key_set_never_expires_without_runtime_or_network() {
     // A year on, still.
     clock.advance(365 * DAY);
     let token = issuer.access_token(CLIENT).sign();
-    verifier.verify_access_cached(&token).unwrap();
+    verifier.verify_access_sync(&token).unwrap();
     assert!(format!("{verifier:?}").contains("static: true"));
 }
 
@@ -106,7 +106,7 @@ async fn a_preloaded_key_set_outlives_a_dead_endpoint_and_yields_to_a_fetch() {
         clock.advance(Duration::from_secs(3600));
         let token = issuer.access_token(CLIENT).sign();
         verifier.verify_access(&token).await.unwrap();
-        verifier.verify_access_cached(&token).unwrap();
+        verifier.verify_access_sync(&token).unwrap();
     }
     // A made-up kid while the endpoint is down and the floor is cached: a bad token, not an
     // outage, on the async path too.
@@ -214,19 +214,16 @@ async fn load_jwks_works_on_every_verifier_kind() {
     let (va, vb) = (static_of(&a), static_of(&b));
     let token_a = a.access_token(CLIENT).sign();
     let token_b = b.access_token(CLIENT).sign();
-    assert_eq!(
-        kind(va.verify_access_cached(&token_a)),
-        ErrorKind::UnknownKid
-    );
+    assert_eq!(kind(va.verify_access_sync(&token_a)), ErrorKind::UnknownKid);
 
     // CognitoVerifier; clones share what is loaded.
     let clone = va.clone();
     va.load_jwks(a.jwks_json()).unwrap();
-    clone.verify_access_cached(&token_a).unwrap();
+    clone.verify_access_sync(&token_a).unwrap();
     assert_eq!(va.cached_jwks().unwrap(), a.jwks_json());
     // A bad document leaves the loaded set as it was.
     assert!(va.load_jwks("<html>").unwrap_err().is_invalid_document());
-    va.verify_access_cached(&token_a).unwrap();
+    va.verify_access_sync(&token_a).unwrap();
 
     // MultiPoolVerifier, by issuer.
     let multi = MultiPoolVerifier::new([va, vb]).unwrap();
@@ -249,11 +246,11 @@ async fn load_jwks_works_on_every_verifier_kind() {
         .build()
         .unwrap();
     assert_eq!(
-        kind(generic.verify_cached::<serde_json::Value>(&token_a)),
+        kind(generic.verify_sync::<serde_json::Value>(&token_a)),
         ErrorKind::UnknownKid
     );
     generic.load_jwks(a.jwks_json()).unwrap();
-    let claims: serde_json::Value = generic.verify_cached(&token_a).unwrap();
+    let claims: serde_json::Value = generic.verify_sync(&token_a).unwrap();
     assert_eq!(claims["client_id"], CLIENT);
     assert_eq!(a.jwks_requests() + b.jwks_requests(), 0);
 }
@@ -353,7 +350,7 @@ async fn a_kid_missing_from_a_usable_set_is_never_an_outage() {
         env.clock.advance(Duration::from_secs(16)); // past any cooldown
         for err in [
             verifier.verify_access(&forged).await.unwrap_err(),
-            verifier.verify_access_cached(&forged).unwrap_err(),
+            verifier.verify_access_sync(&forged).unwrap_err(),
             verifier.verify_any(&forged).await.unwrap_err(),
         ] {
             assert_eq!(err.kind(), ErrorKind::UnknownKid, "{err}");
@@ -362,7 +359,7 @@ async fn a_kid_missing_from_a_usable_set_is_never_an_outage() {
     }
     // With nothing cached, the sync path is the one that says "keys unavailable".
     let cold = env.no_retry_verifier(KeyCacheConfig::default());
-    let err = cold.verify_access_cached(&forged).unwrap_err();
+    let err = cold.verify_access_sync(&forged).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::KeyNotCached);
     assert!(err.is_key_unavailable());
 }
@@ -377,11 +374,11 @@ async fn the_sync_path_fetches_a_new_kid_in_the_background() {
     env.serve_keys().await;
     let rotated = env.issuer.access_token(CLIENT).sign();
     assert_eq!(
-        kind(verifier.verify_access_cached(&rotated)),
+        kind(verifier.verify_access_sync(&rotated)),
         ErrorKind::UnknownKid
     );
     for _ in 0..200 {
-        if verifier.verify_access_cached(&rotated).is_ok() {
+        if verifier.verify_access_sync(&rotated).is_ok() {
             return;
         }
         tokio::time::sleep(Duration::from_millis(10)).await;

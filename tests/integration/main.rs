@@ -5,6 +5,7 @@
     clippy::expect_used,
     clippy::panic,
     clippy::indexing_slicing,
+    clippy::items_after_statements,
     missing_docs
 )]
 
@@ -15,7 +16,10 @@ mod cli;
 mod cognito;
 mod common;
 mod config_limits;
+mod examples;
 mod generic;
+mod grpc;
+mod integrations;
 mod key_sources;
 mod properties;
 mod regressions;

@@ -63,7 +63,7 @@ async fn an_id_token_never_comes_out_as_access_claims() {
         .sign();
     let err = verifier.verify::<AccessClaims>(&id).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::ClaimsType, "{err}");
-    assert!(verifier.verify_cached::<AccessClaims>(&id).is_err());
+    assert!(verifier.verify_sync::<AccessClaims>(&id).is_err());
     let generic = cognito_verifier::JwtVerifier::builder(issuer.issuer(), issuer.jwks_uri())
         .allow_insecure_http()
         .audiences(["c"])

@@ -24,6 +24,7 @@ use aws_lambda_events::apigw::{
 };
 use aws_lambda_events::http::HeaderMap;
 use aws_lambda_events::iam::{IamPolicyEffect, IamPolicyStatement};
+use cognito_verifier::auth::{Policy, Verified, bearer_token};
 use cognito_verifier::{CognitoClaims, CognitoVerifier, Error};
 use serde_json::{Map, Value};
 
@@ -62,12 +63,11 @@ impl std::error::Error for AuthorizerError {}
 /// Verifies tokens for API Gateway. Build it once per cold start, outside the handler.
 #[derive(Debug, Clone)]
 pub struct Authorizer {
-    verifier: CognitoVerifier,
+    /// The verifier and the required groups and scopes: the same core every integration uses.
+    policy: Policy,
     principal_claim: String,
     scope: PolicyScope,
     token_header: String,
-    groups: Vec<String>,
-    scopes: Vec<String>,
 }
 
 /// The outcome of verifying a request's token.
@@ -84,12 +84,10 @@ impl Authorizer {
     #[must_use]
     pub fn new(verifier: CognitoVerifier) -> Self {
         Self {
-            verifier,
+            policy: Policy::new(verifier),
             principal_claim: "sub".into(),
             scope: PolicyScope::Api,
             token_header: "authorization".into(),
-            groups: Vec::new(),
-            scopes: Vec::new(),
         }
     }
 
@@ -119,14 +117,14 @@ impl Authorizer {
     /// Allows only tokens in at least one of `groups`; others get a Deny (403).
     #[must_use]
     pub fn required_groups(mut self, groups: &[&str]) -> Self {
-        self.groups = groups.iter().map(|g| (*g).to_owned()).collect();
+        self.policy = self.policy.required_groups(groups.iter().copied());
         self
     }
 
     /// Allows only access tokens with at least one of `scopes`; others get a Deny (403).
     #[must_use]
     pub fn required_scopes(mut self, scopes: &[&str]) -> Self {
-        self.scopes = scopes.iter().map(|s| (*s).to_owned()).collect();
+        self.policy = self.policy.required_scopes(scopes.iter().copied());
         self
     }
 
@@ -200,21 +198,17 @@ impl Authorizer {
 
     async fn verify(&self, token: Option<&str>) -> Result<Verdict, AuthorizerError> {
         let token = token.ok_or(AuthorizerError::Unauthorized)?;
-        let claims = match self.verifier.verify_any(token).await {
-            Ok(claims) => claims,
-            Err(e) if e.is_key_unavailable() => return Err(AuthorizerError::Unavailable(e)),
-            Err(e) if e.is_insufficient_scope() => return Ok(Verdict::Deny(None)),
-            Err(_) => return Err(AuthorizerError::Unauthorized),
-        };
-        let in_group =
-            self.groups.is_empty() || claims.groups().iter().any(|g| self.groups.contains(g));
-        let has_scope = self.scopes.is_empty()
-            || matches!(&claims, CognitoClaims::Access(c) if self.scopes.iter().any(|s| c.has_scope(s)));
-        Ok(if in_group && has_scope {
-            Verdict::Allow(claims)
-        } else {
-            Verdict::Deny(Some(claims))
-        })
+        match self.policy.authenticate_token(token).await {
+            Ok(Verified::Id(c)) => Ok(Verdict::Allow(CognitoClaims::Id(c))),
+            Ok(Verified::Access(c)) => Ok(Verdict::Allow(CognitoClaims::Access(c))),
+            Ok(_) => Err(AuthorizerError::Unauthorized),
+            Err(r) => match r.error() {
+                Some(e) if e.is_key_unavailable() => Err(AuthorizerError::Unavailable(e.clone())),
+                // Authentic, but a group, scope or check says no: an explicit Deny (403).
+                Some(e) if e.is_forbidden() => Ok(Verdict::Deny(None)),
+                _ => Err(AuthorizerError::Unauthorized),
+            },
+        }
     }
 
     fn rest_policy(
@@ -250,15 +244,9 @@ impl Authorizer {
     }
 }
 
-/// `Bearer <token>` or a bare token.
+/// `Bearer <token>` or a bare token: the parsing every integration shares.
 fn strip_bearer(value: &str) -> Option<&str> {
-    let value = value.trim();
-    let token = match value.split_once(' ') {
-        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => token.trim(),
-        Some(_) => return None,
-        None => value,
-    };
-    (!token.is_empty()).then_some(token)
+    bearer_token(value, true)
 }
 
 fn header_token<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {

@@ -83,11 +83,11 @@ mod tests {
         clock.advance(Duration::from_secs(30 * 86_400));
         let now = start.as_secs() + 30 * 86_400;
         let claims = verifier
-            .verify_access_cached(&issuer.access_token(now, "k1"))
+            .verify_access_sync(&issuer.access_token(now, "k1"))
             .unwrap();
         assert_eq!(claims.username.as_deref(), Some("alice"));
         let err = verifier
-            .verify_access_cached(&issuer.access_token(now, "made-up"))
+            .verify_access_sync(&issuer.access_token(now, "made-up"))
             .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::UnknownKid);
         assert!(!err.is_key_unavailable());

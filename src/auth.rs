@@ -1,0 +1,859 @@
+//! What every integration does, once, with no web framework in sight: find the token in a
+//! request's headers ([`TokenSource`]), verify it with any verifier ([`Authenticate`]), apply the
+//! route's [`Policy`] (token kinds, groups, scopes, checks, optional or required), and turn the
+//! outcome into a status, an RFC 6750 challenge and a body ([`Rejection`]).
+//!
+//! The axum/tower, actix-web and Lambda adapters are thin layers over [`Policy::authenticate`];
+//! build your own the same way for any other server. Headers come in through [`RequestHeaders`],
+//! implemented for `http::HeaderMap` (feature `tower`), actix-web's header map (feature `actix`)
+//! and plain slices of pairs.
+//!
+//! | outcome | status | `WWW-Authenticate` | gRPC |
+//! |---|---|---|---|
+//! | no token (and authentication is required) | 401 | `Bearer` | `UNAUTHENTICATED` |
+//! | bad token (also in optional mode: a token that is present must be valid) | 401 | `Bearer error="invalid_token", error_description="<kind>"` | `UNAUTHENTICATED` |
+//! | authentic, but a required group or scope is missing | 403 | `Bearer error="insufficient_scope"` | `PERMISSION_DENIED` |
+//! | authentic, but a check refused it | 403 | `Bearer error="insufficient_scope", error_description="rejected_by_check"` | `PERMISSION_DENIED` |
+//! | signing keys unavailable | 503 (+ `Retry-After`) | none | `UNAVAILABLE` |
+//! | a handler asks for claims no policy produced (wiring mistake) | 500 | none | `INTERNAL` |
+//!
+//! Bodies are `{"error": <code>, "error_description": <kind>}`: never the token, never a check's
+//! reason (that goes to the logs).
+//!
+//! ```
+//! use cognito_verifier::auth::{Policy, TokenSource, Outcome};
+//! use cognito_verifier::{CognitoVerifier, TokenUse};
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let verifier = CognitoVerifier::builder("eu-west-1_AbCdEf123")
+//!     .client_ids(["3u4p8example"])
+//!     .token_use(TokenUse::Any)
+//!     .static_jwks(r#"{"keys":[]}"#)
+//!     .build()?;
+//! let policy = Policy::new(verifier)
+//!     .sources([TokenSource::Bearer, TokenSource::Cookie("id_token".into())])
+//!     .required_groups(["admins"]);
+//! let headers = [("authorization", "Bearer not-a-token")];
+//! let rejection = policy.authenticate(&headers[..]).await.unwrap_err();
+//! assert_eq!(rejection.status(), 401);
+//! assert_eq!(rejection.kind(), "malformed");
+//! # Ok(()) }
+//! ```
+
+use std::any::Any;
+use std::borrow::Cow;
+use std::fmt;
+use std::sync::Arc;
+
+use serde::de::DeserializeOwned;
+
+use crate::jwks::fetch::BoxFuture;
+use crate::{
+    AccessClaims, CognitoClaims, CognitoVerifier, Error, IdClaims, JwtVerifier, MultiPoolVerifier,
+    TokenUse,
+};
+
+// ---- Headers ---------------------------------------------------------------------------------
+
+/// Read access to a request's headers, whatever the server's types.
+///
+/// Implemented for `http::HeaderMap` (feature `tower`), actix-web's `HeaderMap` (feature
+/// `actix`), and `[(&str, &str)]` (tests, adapters of your own).
+pub trait RequestHeaders {
+    /// Every value of the header `name` (given in lower case), in order. Names compare
+    /// case-insensitively.
+    fn header_values<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a [u8]> + 'a;
+}
+
+impl RequestHeaders for [(&str, &str)] {
+    fn header_values<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a [u8]> + 'a {
+        let name = name.to_owned();
+        self.iter()
+            .filter(move |(n, _)| n.eq_ignore_ascii_case(&name))
+            .map(|(_, v)| v.as_bytes())
+    }
+}
+
+#[cfg(feature = "tower")]
+impl RequestHeaders for http::HeaderMap {
+    fn header_values<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a [u8]> + 'a {
+        self.get_all(name)
+            .into_iter()
+            .map(http::HeaderValue::as_bytes)
+    }
+}
+
+// ---- Token sources ---------------------------------------------------------------------------
+
+/// Where a request's token is looked for. A [`Policy`] tries its sources in order and takes the
+/// first that holds a token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TokenSource {
+    /// `Authorization: Bearer <token>` (the scheme is case-insensitive). The default.
+    Bearer,
+    /// `Authorization: Bearer <token>` or `Authorization: <token>` without a scheme, as API
+    /// Gateway's Cognito authorizer and Amplify clients send it.
+    BearerOrBare,
+    /// A header holding the bare token, by name: for example `x-amzn-oidc-accesstoken`, the
+    /// Cognito access token an Application Load Balancer forwards.
+    Header(Cow<'static, str>),
+    /// A cookie, by name (from every `Cookie` header).
+    Cookie(Cow<'static, str>),
+}
+
+impl TokenSource {
+    /// The token this source finds in `headers`, if any. A value that is not UTF-8 counts as
+    /// a token that is present (and malformed), so it is refused rather than ignored.
+    fn find<'h, H: RequestHeaders + ?Sized>(&self, headers: &'h H) -> Option<&'h [u8]> {
+        match self {
+            Self::Bearer | Self::BearerOrBare => {
+                let value = trim(headers.header_values("authorization").next()?);
+                match split_scheme(value) {
+                    Some((scheme, token)) if scheme.eq_ignore_ascii_case(b"bearer") => {
+                        Some(token).filter(|t| !t.is_empty())
+                    }
+                    None if matches!(self, Self::BearerOrBare) && !value.is_empty() => Some(value),
+                    // Another scheme (Basic, …) is not ours; an empty value holds nothing.
+                    Some(_) | None => None,
+                }
+            }
+            Self::Header(name) => {
+                let value = trim(headers.header_values(&name.to_ascii_lowercase()).next()?);
+                Some(value).filter(|v| !v.is_empty())
+            }
+            Self::Cookie(name) => headers.header_values("cookie").find_map(|header| {
+                header.split(|b| *b == b';').find_map(|pair| {
+                    let pair = trim(pair);
+                    let eq = pair.iter().position(|b| *b == b'=')?;
+                    let (key, value) = (pair.get(..eq)?, pair.get(eq + 1..)?);
+                    (trim(key) == name.as_bytes())
+                        .then(|| trim(strip_quotes(trim(value))))
+                        .filter(|v| !v.is_empty())
+                })
+            }),
+        }
+    }
+}
+
+/// The `Authorization: Bearer <token>` token of a header value (the scheme is
+/// case-insensitive), or, when `bare` is set, the whole value if it has no scheme. Shared by every
+/// adapter (the Lambda authorizer reads API Gateway's `authorizationToken` with it).
+///
+/// ```
+/// use cognito_verifier::auth::bearer_token;
+/// assert_eq!(bearer_token("Bearer abc", false), Some("abc"));
+/// assert_eq!(bearer_token("bearer  abc ", false), Some("abc"));
+/// assert_eq!(bearer_token("abc", true), Some("abc"));
+/// assert_eq!(bearer_token("abc", false), None);
+/// assert_eq!(bearer_token("Basic abc", true), None);
+/// ```
+pub fn bearer_token(value: &str, bare: bool) -> Option<&str> {
+    let source = if bare {
+        TokenSource::BearerOrBare
+    } else {
+        TokenSource::Bearer
+    };
+    let headers = [("authorization", value)];
+    let found = source.find(&headers[..])?;
+    // `found` is a sub-slice of `value`: hand back the same part of the `str`.
+    let start = (found.as_ptr() as usize).checked_sub(value.as_ptr() as usize)?;
+    value.get(start..start.checked_add(found.len())?)
+}
+
+fn trim(bytes: &[u8]) -> &[u8] {
+    bytes.trim_ascii()
+}
+
+fn strip_quotes(v: &[u8]) -> &[u8] {
+    v.strip_prefix(b"\"")
+        .and_then(|v| v.strip_suffix(b"\""))
+        .unwrap_or(v)
+}
+
+/// `<scheme> <rest>`: the scheme and the rest, trimmed.
+fn split_scheme(value: &[u8]) -> Option<(&[u8], &[u8])> {
+    let space = value.iter().position(u8::is_ascii_whitespace)?;
+    Some((value.get(..space)?, trim(value.get(space..)?)))
+}
+
+// ---- Verifiers -------------------------------------------------------------------------------
+
+/// What a verified token yields: the typed Cognito claims, or the claims of a generic JWT.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Verified {
+    /// A Cognito ID token.
+    Id(IdClaims),
+    /// A Cognito access token.
+    Access(AccessClaims),
+    /// A token from a generic [`JwtVerifier`] (or a verifier of your own): its claims as JSON.
+    Jwt(serde_json::Value),
+}
+
+impl Verified {
+    /// The `sub` claim, if any.
+    pub fn subject(&self) -> Option<&str> {
+        match self {
+            Self::Id(c) => Some(&c.sub),
+            Self::Access(c) => Some(&c.sub),
+            Self::Jwt(v) => v.get("sub").and_then(serde_json::Value::as_str),
+        }
+    }
+
+    /// The user name: `cognito:username` (ID tokens) or `username` (access tokens).
+    pub fn username(&self) -> Option<&str> {
+        match self {
+            Self::Id(c) => c.username.as_deref(),
+            Self::Access(c) => c.username.as_deref(),
+            Self::Jwt(v) => ["cognito:username", "username"]
+                .iter()
+                .find_map(|k| v.get(k).and_then(serde_json::Value::as_str)),
+        }
+    }
+
+    /// Whether the token's `cognito:groups` contain `group`.
+    pub fn in_group(&self, group: &str) -> bool {
+        match self {
+            Self::Id(c) => c.in_group(group),
+            Self::Access(c) => c.in_group(group),
+            Self::Jwt(v) => v
+                .get("cognito:groups")
+                .and_then(serde_json::Value::as_array)
+                .is_some_and(|g| g.iter().any(|x| x.as_str() == Some(group))),
+        }
+    }
+
+    /// Whether the token's `scope` contains `scope` (ID tokens carry none).
+    pub fn has_scope(&self, scope: &str) -> bool {
+        match self {
+            Self::Id(_) => false,
+            Self::Access(c) => c.has_scope(scope),
+            Self::Jwt(v) => v
+                .get("scope")
+                .and_then(serde_json::Value::as_str)
+                .is_some_and(|s| s.split_ascii_whitespace().any(|x| x == scope)),
+        }
+    }
+
+    /// The kind of Cognito token, if it is one.
+    pub fn token_use(&self) -> Option<TokenUse> {
+        match self {
+            Self::Id(_) => Some(TokenUse::Id),
+            Self::Access(_) => Some(TokenUse::Access),
+            Self::Jwt(_) => None,
+        }
+    }
+
+    /// The claims as JSON.
+    pub fn to_json(&self) -> serde_json::Value {
+        let value = match self {
+            Self::Id(c) => serde_json::to_value(c),
+            Self::Access(c) => serde_json::to_value(c),
+            Self::Jwt(v) => return v.clone(),
+        };
+        value.unwrap_or(serde_json::Value::Null)
+    }
+
+    /// The claims as `T`: [`IdClaims`], [`AccessClaims`] or [`CognitoClaims`] straight from the
+    /// verified claims, `serde_json::Value`, or any type of yours deserialized from them (claims
+    /// a pre-token-generation trigger added, say).
+    ///
+    /// # Errors
+    /// [`Error::WrongTokenUse`] when `T` is the typed claims of the other kind of Cognito token
+    /// (an ID token asked for as [`AccessClaims`]); [`Error::ClaimsType`] when the claims do
+    /// not fit `T`.
+    pub fn claims<T: DeserializeOwned + 'static>(&self) -> Result<T, Error> {
+        let typed: Option<Box<dyn Any>> = match self {
+            Self::Id(c) => wanted::<T, IdClaims>(c)
+                .or_else(|| wanted::<T, CognitoClaims>(&CognitoClaims::Id(c.clone()))),
+            Self::Access(c) => wanted::<T, AccessClaims>(c)
+                .or_else(|| wanted::<T, CognitoClaims>(&CognitoClaims::Access(c.clone()))),
+            Self::Jwt(v) => wanted::<T, serde_json::Value>(v),
+        };
+        if let Some(t) = typed.and_then(|b| b.downcast::<T>().ok()) {
+            return Ok(*t);
+        }
+        let wrong_kind = match self {
+            Self::Id(_) => is::<T, AccessClaims>().then_some(("access", "id")),
+            Self::Access(_) => is::<T, IdClaims>().then_some(("id", "access")),
+            Self::Jwt(_) => None,
+        };
+        if let Some((expected, found)) = wrong_kind {
+            return Err(Error::WrongTokenUse {
+                expected,
+                found: found.into(),
+            });
+        }
+        serde_json::from_value(self.to_json()).map_err(|e| Error::ClaimsType {
+            reason: e.to_string(),
+        })
+    }
+}
+
+fn is<T: 'static, U: 'static>() -> bool {
+    std::any::TypeId::of::<T>() == std::any::TypeId::of::<U>()
+}
+
+/// `value`, boxed, when `T` is `U`.
+fn wanted<T: 'static, U: Clone + 'static>(value: &U) -> Option<Box<dyn Any>> {
+    is::<T, U>().then(|| Box::new(value.clone()) as Box<dyn Any>)
+}
+
+impl From<CognitoClaims> for Verified {
+    fn from(claims: CognitoClaims) -> Self {
+        match claims {
+            CognitoClaims::Id(c) => Self::Id(c),
+            CognitoClaims::Access(c) => Self::Access(c),
+        }
+    }
+}
+
+/// Verifies a token for a [`Policy`]: implemented for [`CognitoVerifier`],
+/// [`MultiPoolVerifier`] and [`JwtVerifier`]; implement it to plug in a verifier of your own.
+///
+/// `accept` is the kind of Cognito token the route accepts ([`TokenUse::Any`]: whatever the
+/// verifier accepts); verifiers of other tokens may ignore it.
+pub trait Authenticate: fmt::Debug + Send + Sync + 'static {
+    /// Verifies `token`.
+    ///
+    /// # Errors
+    /// Why the token was not accepted.
+    fn authenticate<'a>(
+        &'a self,
+        token: &'a str,
+        accept: TokenUse,
+    ) -> BoxFuture<'a, Result<Verified, Error>>;
+}
+
+impl Authenticate for CognitoVerifier {
+    fn authenticate<'a>(
+        &'a self,
+        token: &'a str,
+        accept: TokenUse,
+    ) -> BoxFuture<'a, Result<Verified, Error>> {
+        Box::pin(async move {
+            match accept {
+                TokenUse::Id => self.verify_id(token).await.map(Verified::Id),
+                TokenUse::Access => self.verify_access(token).await.map(Verified::Access),
+                TokenUse::Any => self.verify_any(token).await.map(Verified::from),
+            }
+        })
+    }
+}
+
+impl Authenticate for MultiPoolVerifier {
+    fn authenticate<'a>(
+        &'a self,
+        token: &'a str,
+        accept: TokenUse,
+    ) -> BoxFuture<'a, Result<Verified, Error>> {
+        Box::pin(async move { self.route(token)?.authenticate(token, accept).await })
+    }
+}
+
+impl Authenticate for JwtVerifier {
+    fn authenticate<'a>(
+        &'a self,
+        token: &'a str,
+        _accept: TokenUse,
+    ) -> BoxFuture<'a, Result<Verified, Error>> {
+        Box::pin(async move { self.verify(token).await.map(Verified::Jwt) })
+    }
+}
+
+// ---- Policy ----------------------------------------------------------------------------------
+
+/// A check on the verified claims, run after every other rule: `Err(reason)` refuses the request
+/// with 403 `rejected_by_check`; the reason is logged, never sent.
+pub type Check = Arc<dyn Fn(&Verified) -> Result<(), String> + Send + Sync>;
+
+/// What a route requires: a verifier, where the token is looked for, which kinds of token, which
+/// groups and scopes, which checks, and whether a request without a token may pass. Cheap to
+/// clone; every setter returns a new policy, so one base policy can be narrowed per route.
+#[derive(Clone)]
+pub struct Policy {
+    verifier: Arc<dyn Authenticate>,
+    sources: Arc<[TokenSource]>,
+    accept: TokenUse,
+    groups: Arc<[String]>,
+    scopes: Arc<[String]>,
+    checks: Arc<[Check]>,
+    optional: bool,
+}
+
+impl fmt::Debug for Policy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Policy")
+            .field("verifier", &self.verifier)
+            .field("sources", &self.sources)
+            .field("accept", &self.accept)
+            .field("groups", &self.groups)
+            .field("scopes", &self.scopes)
+            .field("checks", &self.checks.len())
+            .field("optional", &self.optional)
+            .finish()
+    }
+}
+
+/// The result of a request that passed a [`Policy`].
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "the claims move once, into the request's extensions; boxing them would cost an allocation per request"
+)]
+pub enum Outcome {
+    /// A verified token, meeting every rule.
+    Authenticated(Verified),
+    /// No token, and the policy is optional: the request goes on unauthenticated.
+    Anonymous,
+}
+
+impl Policy {
+    /// A policy verifying with `verifier` (any of ours, or your [`Authenticate`]): bearer tokens
+    /// from `Authorization`, the token kinds the verifier accepts, authentication required.
+    pub fn new(verifier: impl Authenticate) -> Self {
+        Self {
+            verifier: Arc::new(verifier),
+            sources: Arc::new([TokenSource::Bearer]),
+            accept: TokenUse::Any,
+            groups: Arc::new([]),
+            scopes: Arc::new([]),
+            checks: Arc::new([]),
+            optional: false,
+        }
+    }
+
+    /// Where the token is looked for, in order (default: [`TokenSource::Bearer`]).
+    pub fn sources(mut self, sources: impl IntoIterator<Item = TokenSource>) -> Self {
+        self.sources = sources.into_iter().collect();
+        self
+    }
+
+    /// Accepts only this kind of Cognito token (default [`TokenUse::Any`]: whatever the verifier
+    /// accepts). A token of another kind is 401 `wrong_token_use`.
+    pub fn token_use(mut self, accept: TokenUse) -> Self {
+        self.accept = accept;
+        self
+    }
+
+    /// Requires the token's `cognito:groups` to contain at least one of `groups` (403
+    /// `insufficient_scope` otherwise). Replaces earlier required groups.
+    pub fn required_groups<I, S>(mut self, groups: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.groups = groups.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Requires the token's `scope` to contain at least one of `scopes` (403
+    /// `insufficient_scope` otherwise). Replaces earlier required scopes.
+    pub fn required_scopes<I, S>(mut self, scopes: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.scopes = scopes.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Adds a check on the verified claims (like aws-jwt-verify's `customJwtCheck`): `Err(reason)`
+    /// refuses the request with 403 `rejected_by_check`; the reason goes to the logs (`tracing`,
+    /// target `cognito_verifier::auth`), never into the response. Checks add up.
+    ///
+    /// ```
+    /// # use cognito_verifier::auth::Policy;
+    /// # fn f(policy: Policy) -> Policy {
+    /// policy.check(|claims| match claims.to_json()["custom:tenant"].as_str() {
+    ///     Some("acme") => Ok(()),
+    ///     other => Err(format!("tenant {other:?} may not use this API")),
+    /// })
+    /// # }
+    /// ```
+    pub fn check(
+        mut self,
+        check: impl Fn(&Verified) -> Result<(), String> + Send + Sync + 'static,
+    ) -> Self {
+        let mut checks: Vec<Check> = self.checks.iter().cloned().collect();
+        checks.push(Arc::new(check));
+        self.checks = checks.into();
+        self
+    }
+
+    /// Lets a request without a token through, unauthenticated ([`Outcome::Anonymous`]). A token
+    /// that is present must still be valid (401 otherwise): a client that sent a bad token
+    /// expects to be signed in, and serving it anonymously would hide an expired session or an
+    /// attack behind a 200.
+    pub fn optional(mut self) -> Self {
+        self.optional = true;
+        self
+    }
+
+    /// Requires a token again (the default).
+    pub fn required(mut self) -> Self {
+        self.optional = false;
+        self
+    }
+
+    /// Whether a request without a token passes.
+    pub fn is_optional(&self) -> bool {
+        self.optional
+    }
+
+    /// Finds the token in `headers`, verifies it, and applies every rule.
+    ///
+    /// # Errors
+    /// A [`Rejection`] saying what to answer.
+    pub async fn authenticate<H: RequestHeaders + ?Sized>(
+        &self,
+        headers: &H,
+    ) -> Result<Outcome, Rejection> {
+        let Some(token) = self.sources.iter().find_map(|s| s.find(headers)) else {
+            return if self.optional {
+                Ok(Outcome::Anonymous)
+            } else {
+                Err(Rejection::missing())
+            };
+        };
+        let Ok(token) = std::str::from_utf8(token) else {
+            return Err(Rejection::from(Error::malformed(
+                "the token is not UTF-8 text",
+            )));
+        };
+        self.authenticate_token(token)
+            .await
+            .map(Outcome::Authenticated)
+    }
+
+    /// Verifies a token found elsewhere and applies every rule.
+    ///
+    /// # Errors
+    /// A [`Rejection`] saying what to answer.
+    pub async fn authenticate_token(&self, token: &str) -> Result<Verified, Rejection> {
+        let verified = self.verifier.authenticate(token, self.accept).await?;
+        if !self.groups.is_empty() && !self.groups.iter().any(|g| verified.in_group(g)) {
+            return Err(Rejection::from(Error::MissingGroup).with_scopes(&self.scopes));
+        }
+        if !self.scopes.is_empty() && !self.scopes.iter().any(|s| verified.has_scope(s)) {
+            return Err(Rejection::from(Error::MissingScope).with_scopes(&self.scopes));
+        }
+        for check in self.checks.iter() {
+            if let Err(reason) = check(&verified) {
+                let error = Error::RejectedByCheck { reason };
+                tracing::debug!(
+                    target: "cognito_verifier::auth",
+                    subject = verified.subject().map(crate::error::excerpt),
+                    %error,
+                    "request refused by a check"
+                );
+                return Err(Rejection::from(error));
+            }
+        }
+        Ok(verified)
+    }
+}
+
+/// Put into a request's extensions, instead of [`Verified`] claims, when an optional policy let a
+/// request without a token through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct Anonymous;
+
+/// How a handler's claims are read from a request's extensions, for the framework extractors:
+/// `Ok(Some)` with claims, `Ok(None)` for an anonymous request, `Err` with the rejection (401
+/// for a kind or type the token cannot give, 500 when no layer ran).
+#[cfg(any(feature = "axum", feature = "actix"))]
+pub(crate) fn claims_from<T: DeserializeOwned + 'static>(
+    verified: Option<&Verified>,
+    anonymous: bool,
+) -> Result<Option<T>, Rejection> {
+    match verified {
+        Some(v) => v.claims().map(Some).map_err(Rejection::from),
+        None if anonymous => Ok(None),
+        None => Err(Rejection::not_authenticated()),
+    }
+}
+
+/// The policy setters every adapter offers, delegating to [`Policy`]; the adapter defines
+/// `fn map(self, f: impl FnOnce(Policy) -> Policy) -> Self`.
+#[cfg(any(feature = "tower", feature = "actix"))]
+macro_rules! policy_setters {
+    () => {
+        /// Accepts only ID tokens.
+        pub fn id_tokens(self) -> Self {
+            self.token_use(crate::TokenUse::Id)
+        }
+
+        /// Accepts only access tokens.
+        pub fn access_tokens(self) -> Self {
+            self.token_use(crate::TokenUse::Access)
+        }
+
+        /// Accepts only this kind of token (see [`Policy::token_use`](crate::auth::Policy::token_use)).
+        pub fn token_use(self, accept: crate::TokenUse) -> Self {
+            self.map(|p| p.token_use(accept))
+        }
+
+        /// Where the token is looked for, in order (see
+        /// [`Policy::sources`](crate::auth::Policy::sources)).
+        pub fn sources(self, sources: impl IntoIterator<Item = crate::auth::TokenSource>) -> Self {
+            self.map(|p| p.sources(sources))
+        }
+
+        /// Also accepts `Authorization: <token>` without the `Bearer` scheme (the same as
+        /// `sources([TokenSource::BearerOrBare])`).
+        pub fn allow_bare_token(self) -> Self {
+            self.sources([crate::auth::TokenSource::BearerOrBare])
+        }
+
+        /// Requires one of `groups` (see
+        /// [`Policy::required_groups`](crate::auth::Policy::required_groups)): 403 otherwise.
+        pub fn required_groups<I, S>(self, groups: I) -> Self
+        where
+            I: IntoIterator<Item = S>,
+            S: Into<String>,
+        {
+            self.map(|p| p.required_groups(groups))
+        }
+
+        /// Requires one of `scopes` (see
+        /// [`Policy::required_scopes`](crate::auth::Policy::required_scopes)): 403 otherwise.
+        pub fn required_scopes<I, S>(self, scopes: I) -> Self
+        where
+            I: IntoIterator<Item = S>,
+            S: Into<String>,
+        {
+            self.map(|p| p.required_scopes(scopes))
+        }
+
+        /// Adds a check (see [`Policy::check`](crate::auth::Policy::check)): 403
+        /// `rejected_by_check` when it refuses.
+        pub fn check(
+            self,
+            check: impl Fn(&crate::auth::Verified) -> Result<(), String> + Send + Sync + 'static,
+        ) -> Self {
+            self.map(|p| p.check(check))
+        }
+
+        /// Lets requests without a token through, marked
+        /// [`Anonymous`](crate::auth::Anonymous) (see
+        /// [`Policy::optional`](crate::auth::Policy::optional)); a token that is present must
+        /// still be valid.
+        pub fn optional(self) -> Self {
+            self.map(crate::auth::Policy::optional)
+        }
+
+        /// Requires a token (the default).
+        pub fn required(self) -> Self {
+            self.map(crate::auth::Policy::required)
+        }
+    };
+}
+#[cfg(any(feature = "tower", feature = "actix"))]
+pub(crate) use policy_setters;
+
+// ---- Rejections ------------------------------------------------------------------------------
+
+/// Why a request was turned away, and everything an adapter needs to answer it: the status, the
+/// RFC 6750 challenge, the body, `Retry-After`, the gRPC code. Build your own response from it
+/// (problem+json, your API's error envelope) with the adapters' rejection hooks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    reason: Reason,
+    scopes: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Reason {
+    Missing,
+    Token(Error),
+    NotAuthenticated,
+}
+
+impl From<Error> for Rejection {
+    fn from(error: Error) -> Self {
+        Self {
+            reason: Reason::Token(error),
+            scopes: None,
+        }
+    }
+}
+
+impl Rejection {
+    /// No token was found.
+    pub fn missing() -> Self {
+        Self {
+            reason: Reason::Missing,
+            scopes: None,
+        }
+    }
+
+    /// A handler asked for claims that no policy put on the request (a route without the layer,
+    /// or a type no policy produces): a wiring mistake, answered 500, never an open door.
+    pub fn not_authenticated() -> Self {
+        Self {
+            reason: Reason::NotAuthenticated,
+            scopes: None,
+        }
+    }
+
+    fn with_scopes(mut self, scopes: &[String]) -> Self {
+        if !scopes.is_empty() {
+            self.scopes = Some(scopes.join(" "));
+        }
+        self
+    }
+
+    /// The verification error, if a token was found and refused.
+    pub fn error(&self) -> Option<&Error> {
+        match &self.reason {
+            Reason::Token(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The HTTP status: 401, 403, 503 or 500.
+    pub fn status(&self) -> u16 {
+        match &self.reason {
+            Reason::NotAuthenticated => 500,
+            Reason::Token(e) if e.is_key_unavailable() => 503,
+            Reason::Token(e) if e.is_forbidden() => 403,
+            Reason::Missing | Reason::Token(_) => 401,
+        }
+    }
+
+    /// A stable name for what happened: the error's kind (`expired`, `missing_group`,
+    /// `rejected_by_check`, …), `missing_token` or `not_authenticated`.
+    pub fn kind(&self) -> &'static str {
+        match &self.reason {
+            Reason::Missing => "missing_token",
+            Reason::NotAuthenticated => "not_authenticated",
+            Reason::Token(e) => e.kind().as_str(),
+        }
+    }
+
+    /// The OAuth error code of the body (RFC 6749/6750): `invalid_request` (no token),
+    /// `invalid_token`, `insufficient_scope`, `temporarily_unavailable` or `server_error`.
+    pub fn error_code(&self) -> &'static str {
+        match self.status() {
+            401 if matches!(self.reason, Reason::Missing) => "invalid_request",
+            401 => "invalid_token",
+            403 => "insufficient_scope",
+            503 => "temporarily_unavailable",
+            _ => "server_error",
+        }
+    }
+
+    /// The `WWW-Authenticate` value, if the answer carries one (401 and 403). A request without
+    /// a token gets a bare `Bearer` (RFC 6750 §3.1: no error code when no credentials came).
+    pub fn challenge(&self) -> Option<String> {
+        match self.status() {
+            401 if matches!(self.reason, Reason::Missing) => Some("Bearer".into()),
+            401 => Some(format!(
+                "Bearer error=\"invalid_token\", error_description=\"{}\"",
+                self.kind()
+            )),
+            403 => Some(match (&self.scopes, self.kind()) {
+                (_, "rejected_by_check") => {
+                    "Bearer error=\"insufficient_scope\", error_description=\"rejected_by_check\""
+                        .into()
+                }
+                (Some(scopes), _) => {
+                    format!("Bearer error=\"insufficient_scope\", scope=\"{scopes}\"")
+                }
+                (None, _) => "Bearer error=\"insufficient_scope\"".into(),
+            }),
+            _ => None,
+        }
+    }
+
+    /// Seconds for `Retry-After` on a 503: when the verifier will fetch keys again, if it knows,
+    /// else 5. `None` for other statuses.
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        let Reason::Token(e) = &self.reason else {
+            return None;
+        };
+        e.is_key_unavailable().then(|| {
+            e.retry_after().map_or(5, |d| {
+                d.as_secs()
+                    .saturating_add(u64::from(d.subsec_nanos() > 0))
+                    .max(1)
+            })
+        })
+    }
+
+    /// A one-line description for the body: the kind name, or for a missing token "no bearer
+    /// token". Never the token, never a check's reason.
+    pub fn description(&self) -> &'static str {
+        match &self.reason {
+            Reason::Missing => "no bearer token",
+            Reason::NotAuthenticated => "no authentication layer ran",
+            Reason::Token(_) => self.kind(),
+        }
+    }
+
+    /// The default JSON body: `{"error": <code>, "error_description": <description>}`.
+    pub fn body(&self) -> String {
+        serde_json::json!({"error": self.error_code(), "error_description": self.description()})
+            .to_string()
+    }
+
+    /// The headers of the default JSON answer, as `(lower-case name, value)`: `content-type`,
+    /// `www-authenticate` when there is a challenge, `retry-after` on a 503.
+    pub fn headers(&self) -> Vec<(&'static str, String)> {
+        let mut headers = vec![("content-type", "application/json".to_owned())];
+        if let Some(challenge) = self.challenge() {
+            headers.push(("www-authenticate", challenge));
+        }
+        if let Some(secs) = self.retry_after_secs() {
+            headers.push(("retry-after", secs.to_string()));
+        }
+        headers
+    }
+
+    /// The headers of a trailers-only gRPC answer (HTTP 200): `content-type: application/grpc`,
+    /// `grpc-status`, `grpc-message` (the kind name) and the `www-authenticate` challenge as
+    /// metadata.
+    pub fn grpc_headers(&self) -> Vec<(&'static str, String)> {
+        let mut headers = vec![
+            ("content-type", "application/grpc".to_owned()),
+            ("grpc-status", self.grpc_code().to_string()),
+            // Kind names are ASCII words: nothing to percent-encode.
+            ("grpc-message", self.kind().to_owned()),
+        ];
+        if let Some(challenge) = self.challenge() {
+            headers.push(("www-authenticate", challenge));
+        }
+        headers
+    }
+
+    /// The gRPC status code: 16 `UNAUTHENTICATED`, 7 `PERMISSION_DENIED`, 14 `UNAVAILABLE` or
+    /// 13 `INTERNAL`.
+    pub fn grpc_code(&self) -> i32 {
+        match self.status() {
+            401 => 16,
+            403 => 7,
+            503 => 14,
+            _ => 13,
+        }
+    }
+}
+
+impl fmt::Display for Rejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.reason {
+            Reason::Missing => f.write_str("no token in the request"),
+            Reason::NotAuthenticated => f.write_str("no authentication layer ran"),
+            Reason::Token(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for Rejection {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.error().map(|e| e as _)
+    }
+}
