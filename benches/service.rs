@@ -85,7 +85,10 @@ fn serve_peer(binary: &str, jwks_uri: &str) -> (String, KillOnDrop) {
     let (tx, rx) = std::sync::mpsc::channel();
     // Drain its stderr for as long as it runs (a full pipe would stall it), passing it on.
     std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
             match line.strip_prefix("listening on http://") {
                 Some(address) => drop(tx.send(address.to_owned())),
                 None => eprintln!("peer: {line}"),

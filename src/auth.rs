@@ -119,7 +119,8 @@ impl TokenSource {
                 }
             }
             Self::Header(name) => {
-                let value = trim(headers.header_values(&name.to_ascii_lowercase()).next()?);
+                // Policy::sources lower-cases the name once, off the request path.
+                let value = trim(headers.header_values(name).next()?);
                 Some(value).filter(|v| !v.is_empty())
             }
             Self::Cookie(name) => headers.header_values("cookie").find_map(|header| {
@@ -427,7 +428,15 @@ impl Policy {
 
     /// Where the token is looked for, in order (default: [`TokenSource::Bearer`]).
     pub fn sources(mut self, sources: impl IntoIterator<Item = TokenSource>) -> Self {
-        self.sources = sources.into_iter().collect();
+        self.sources = sources
+            .into_iter()
+            .map(|source| match source {
+                TokenSource::Header(name) => {
+                    TokenSource::Header(Cow::Owned(name.to_ascii_lowercase()))
+                }
+                other => other,
+            })
+            .collect();
         self
     }
 
