@@ -265,15 +265,22 @@ impl Verified {
     /// (an ID token asked for as [`AccessClaims`]); [`Error::ClaimsType`] when the claims do
     /// not fit `T`.
     pub fn claims<T: DeserializeOwned + 'static>(&self) -> Result<T, Error> {
-        let typed: Option<Box<dyn Any>> = match self {
-            Self::Id(c) => wanted::<T, IdClaims>(c)
-                .or_else(|| wanted::<T, CognitoClaims>(&CognitoClaims::Id(c.clone()))),
-            Self::Access(c) => wanted::<T, AccessClaims>(c)
-                .or_else(|| wanted::<T, CognitoClaims>(&CognitoClaims::Access(c.clone()))),
+        // The typed claims are cloned straight across (no allocation beyond their own, no JSON).
+        let typed: Option<T> = match self {
+            Self::Id(c) => wanted::<T, IdClaims>(c).or_else(|| {
+                is::<T, CognitoClaims>()
+                    .then(|| wanted::<T, CognitoClaims>(&CognitoClaims::Id(c.clone())))
+                    .flatten()
+            }),
+            Self::Access(c) => wanted::<T, AccessClaims>(c).or_else(|| {
+                is::<T, CognitoClaims>()
+                    .then(|| wanted::<T, CognitoClaims>(&CognitoClaims::Access(c.clone())))
+                    .flatten()
+            }),
             Self::Jwt(v) => wanted::<T, serde_json::Value>(v),
         };
-        if let Some(t) = typed.and_then(|b| b.downcast::<T>().ok()) {
-            return Ok(*t);
+        if let Some(t) = typed {
+            return Ok(t);
         }
         let wrong_kind = match self {
             Self::Id(_) => is::<T, AccessClaims>().then_some(("access", "id")),
@@ -296,9 +303,13 @@ fn is<T: 'static, U: 'static>() -> bool {
     std::any::TypeId::of::<T>() == std::any::TypeId::of::<U>()
 }
 
-/// `value`, boxed, when `T` is `U`.
-fn wanted<T: 'static, U: Clone + 'static>(value: &U) -> Option<Box<dyn Any>> {
-    is::<T, U>().then(|| Box::new(value.clone()) as Box<dyn Any>)
+/// A clone of `value` as a `T`, when `T` is `U` (a downcast of the slot, so nothing is boxed).
+fn wanted<T: 'static, U: Clone + 'static>(value: &U) -> Option<T> {
+    let mut slot: Option<T> = None;
+    if let Some(slot) = (&mut slot as &mut dyn Any).downcast_mut::<Option<U>>() {
+        *slot = Some(value.clone());
+    }
+    slot
 }
 
 impl From<CognitoClaims> for Verified {
@@ -374,25 +385,32 @@ pub type Check = Arc<dyn Fn(&Verified) -> Result<(), String> + Send + Sync>;
 /// clone; every setter returns a new policy, so one base policy can be narrowed per route.
 #[derive(Clone)]
 pub struct Policy {
+    // One reference count per clone (the tower layer clones the policy for every request).
+    rules: Arc<Rules>,
+}
+
+#[derive(Clone)]
+struct Rules {
     verifier: Arc<dyn Authenticate>,
-    sources: Arc<[TokenSource]>,
+    sources: Vec<TokenSource>,
     accept: TokenUse,
-    groups: Arc<[String]>,
-    scopes: Arc<[String]>,
-    checks: Arc<[Check]>,
+    groups: Vec<String>,
+    scopes: Vec<String>,
+    checks: Vec<Check>,
     optional: bool,
 }
 
 impl fmt::Debug for Policy {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let r = &self.rules;
         f.debug_struct("Policy")
-            .field("verifier", &self.verifier)
-            .field("sources", &self.sources)
-            .field("accept", &self.accept)
-            .field("groups", &self.groups)
-            .field("scopes", &self.scopes)
-            .field("checks", &self.checks.len())
-            .field("optional", &self.optional)
+            .field("verifier", &r.verifier)
+            .field("sources", &r.sources)
+            .field("accept", &r.accept)
+            .field("groups", &r.groups)
+            .field("scopes", &r.scopes)
+            .field("checks", &r.checks.len())
+            .field("optional", &r.optional)
             .finish()
     }
 }
@@ -416,19 +434,26 @@ impl Policy {
     /// from `Authorization`, the token kinds the verifier accepts, authentication required.
     pub fn new(verifier: impl Authenticate) -> Self {
         Self {
-            verifier: Arc::new(verifier),
-            sources: Arc::new([TokenSource::Bearer]),
-            accept: TokenUse::Any,
-            groups: Arc::new([]),
-            scopes: Arc::new([]),
-            checks: Arc::new([]),
-            optional: false,
+            rules: Arc::new(Rules {
+                verifier: Arc::new(verifier),
+                sources: vec![TokenSource::Bearer],
+                accept: TokenUse::Any,
+                groups: Vec::new(),
+                scopes: Vec::new(),
+                checks: Vec::new(),
+                optional: false,
+            }),
         }
+    }
+
+    /// The rules, to change: shared with no other policy afterwards.
+    fn edit(&mut self) -> &mut Rules {
+        Arc::make_mut(&mut self.rules)
     }
 
     /// Where the token is looked for, in order (default: [`TokenSource::Bearer`]).
     pub fn sources(mut self, sources: impl IntoIterator<Item = TokenSource>) -> Self {
-        self.sources = sources
+        self.edit().sources = sources
             .into_iter()
             .map(|source| match source {
                 TokenSource::Header(name) => {
@@ -443,7 +468,7 @@ impl Policy {
     /// Accepts only this kind of Cognito token (default [`TokenUse::Any`]: whatever the verifier
     /// accepts). A token of another kind is 401 `wrong_token_use`.
     pub fn token_use(mut self, accept: TokenUse) -> Self {
-        self.accept = accept;
+        self.edit().accept = accept;
         self
     }
 
@@ -454,7 +479,7 @@ impl Policy {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        self.groups = groups.into_iter().map(Into::into).collect();
+        self.edit().groups = groups.into_iter().map(Into::into).collect();
         self
     }
 
@@ -465,7 +490,7 @@ impl Policy {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        self.scopes = scopes.into_iter().map(Into::into).collect();
+        self.edit().scopes = scopes.into_iter().map(Into::into).collect();
         self
     }
 
@@ -486,9 +511,7 @@ impl Policy {
         mut self,
         check: impl Fn(&Verified) -> Result<(), String> + Send + Sync + 'static,
     ) -> Self {
-        let mut checks: Vec<Check> = self.checks.iter().cloned().collect();
-        checks.push(Arc::new(check));
-        self.checks = checks.into();
+        self.edit().checks.push(Arc::new(check));
         self
     }
 
@@ -497,19 +520,19 @@ impl Policy {
     /// expects to be signed in, and serving it anonymously would hide an expired session or an
     /// attack behind a 200.
     pub fn optional(mut self) -> Self {
-        self.optional = true;
+        self.edit().optional = true;
         self
     }
 
     /// Requires a token again (the default).
     pub fn required(mut self) -> Self {
-        self.optional = false;
+        self.edit().optional = false;
         self
     }
 
     /// Whether a request without a token passes.
     pub fn is_optional(&self) -> bool {
-        self.optional
+        self.rules.optional
     }
 
     /// Finds the token in `headers`, verifies it, and applies every rule.
@@ -520,8 +543,9 @@ impl Policy {
         &self,
         headers: &H,
     ) -> Result<Outcome, Rejection> {
-        let Some(token) = self.sources.iter().find_map(|s| s.find(headers)) else {
-            return if self.optional {
+        let rules = &*self.rules;
+        let Some(token) = rules.sources.iter().find_map(|s| s.find(headers)) else {
+            return if rules.optional {
                 Ok(Outcome::Anonymous)
             } else {
                 Err(Rejection::missing())
@@ -542,14 +566,15 @@ impl Policy {
     /// # Errors
     /// A [`Rejection`] saying what to answer.
     pub async fn authenticate_token(&self, token: &str) -> Result<Verified, Rejection> {
-        let verified = self.verifier.authenticate(token, self.accept).await?;
-        if !self.groups.is_empty() && !self.groups.iter().any(|g| verified.in_group(g)) {
-            return Err(Rejection::from(Error::MissingGroup).with_scopes(&self.scopes));
+        let rules = &*self.rules;
+        let verified = rules.verifier.authenticate(token, rules.accept).await?;
+        if !rules.groups.is_empty() && !rules.groups.iter().any(|g| verified.in_group(g)) {
+            return Err(Rejection::from(Error::MissingGroup).with_scopes(&rules.scopes));
         }
-        if !self.scopes.is_empty() && !self.scopes.iter().any(|s| verified.has_scope(s)) {
-            return Err(Rejection::from(Error::MissingScope).with_scopes(&self.scopes));
+        if !rules.scopes.is_empty() && !rules.scopes.iter().any(|s| verified.has_scope(s)) {
+            return Err(Rejection::from(Error::MissingScope).with_scopes(&rules.scopes));
         }
-        for check in self.checks.iter() {
+        for check in &rules.checks {
             if let Err(reason) = check(&verified) {
                 let error = Error::RejectedByCheck { reason };
                 tracing::debug!(

@@ -154,7 +154,9 @@
 //!
 //! - **tower and tonic** (feature `tower`): `tower::CognitoAuthLayer` wraps any
 //!   `tower::Service<http::Request<B>>` whatever its response body; `.grpc()` answers with gRPC
-//!   statuses for tonic. `examples/tonic.rs` serves helloworld's `Greeter` behind it.
+//!   statuses for tonic. `examples/tonic.rs` serves helloworld's `Greeter` behind it. With
+//!   feature `tower-http`, `CognitoAuthLayer::authorizer()` is the same policy as tower-http's
+//!   `AsyncAuthorizeRequest`, for `AsyncRequireAuthorizationLayer`.
 //! - **axum** (feature `axum`): the same layer, and the `axum::Claims<T>` extractor for any
 //!   `T: DeserializeOwned` (typed Cognito claims or yours), with `Option<Claims<T>>` for
 //!   optional authentication. Per-route requirements read as
@@ -206,6 +208,8 @@
 //!   (`HttpFetcher`). With `default-features = false` the crate builds and verifies with static
 //!   key sets and custom [`JwksFetcher`]s, and compiles no HTTP or TLS stack.
 //! - `tower` (off by default): the `tower` module, a layer for any tower service (tonic too).
+//! - `tower-http` (off by default; turns on `tower`): `tower::Authorizer`, the layer's policy as
+//!   tower-http 0.6's `AsyncAuthorizeRequest`.
 //! - `actix` (off by default): the `actix` module, middleware and extractor for actix-web 4.
 //! - `axum` (off by default; turns on `tower`): the `axum` module, a tower layer and an extractor for axum 0.8.
 //! - `test-kit` (off by default; turns on `http`): [`testkit::TestIssuer`], a local Cognito-shaped issuer for your tests. It

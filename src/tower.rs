@@ -226,23 +226,106 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
+    fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
         // The service that was polled ready is the one to call; leave a fresh clone behind.
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let policy = self.policy.clone();
         let respond = self.respond.clone();
         Box::pin(async move {
-            match policy.authenticate(request.headers()).await {
-                Ok(Outcome::Authenticated(verified)) => {
-                    request.extensions_mut().insert(verified);
-                }
-                Ok(Outcome::Anonymous) => {
-                    request.extensions_mut().insert(Anonymous);
-                }
-                Err(rejection) => return Ok(respond.respond(&rejection)),
+            match admit(&policy, request).await {
+                Ok(request) => inner.call(request).await,
+                Err(rejection) => Ok(respond.respond(&rejection)),
             }
-            inner.call(request).await
+        })
+    }
+}
+
+/// The request with its claims (or [`Anonymous`]) in its extensions, or why it is refused.
+async fn admit<B>(policy: &Policy, mut request: Request<B>) -> Result<Request<B>, Rejection> {
+    match policy.authenticate(request.headers()).await {
+        Ok(Outcome::Authenticated(verified)) => {
+            request.extensions_mut().insert(verified);
+        }
+        Ok(Outcome::Anonymous) => {
+            request.extensions_mut().insert(Anonymous);
+        }
+        Err(rejection) => return Err(rejection),
+    }
+    Ok(request)
+}
+
+/// The layer's policy and responses as tower-http's
+/// [`AsyncAuthorizeRequest`](tower_http::auth::AsyncAuthorizeRequest) (feature `tower-http`),
+/// for services built on `AsyncRequireAuthorizationLayer`: the same verdicts, the same claims
+/// in the extensions. Made by [`CognitoAuthLayer::authorizer`]; `ResBody` is the body of your
+/// responses.
+///
+/// ```
+/// use cognito_verifier::tower::CognitoAuthLayer;
+/// use tower_http::auth::AsyncRequireAuthorizationLayer;
+/// # fn f(auth: CognitoAuthLayer) {
+/// let layer = AsyncRequireAuthorizationLayer::new(auth.authorizer::<String>());
+/// # let _ = layer; }
+/// ```
+#[cfg(feature = "tower-http")]
+pub struct Authorizer<R = Json, ResBody = String> {
+    policy: Policy,
+    respond: R,
+    body: std::marker::PhantomData<fn() -> ResBody>,
+}
+
+#[cfg(feature = "tower-http")]
+impl<R: Clone, ResBody> Clone for Authorizer<R, ResBody> {
+    fn clone(&self) -> Self {
+        Self {
+            policy: self.policy.clone(),
+            respond: self.respond.clone(),
+            body: std::marker::PhantomData,
+        }
+    }
+}
+
+#[cfg(feature = "tower-http")]
+impl<R, ResBody> fmt::Debug for Authorizer<R, ResBody> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Authorizer")
+            .field("policy", &self.policy)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(feature = "tower-http")]
+impl<R: Clone> CognitoAuthLayer<R> {
+    /// This layer's policy and responses as tower-http's `AsyncAuthorizeRequest` (see
+    /// [`Authorizer`]).
+    pub fn authorizer<ResBody>(&self) -> Authorizer<R, ResBody> {
+        Authorizer {
+            policy: self.policy.clone(),
+            respond: self.respond.clone(),
+            body: std::marker::PhantomData,
+        }
+    }
+}
+
+#[cfg(feature = "tower-http")]
+impl<B, R, ResBody> tower_http::auth::AsyncAuthorizeRequest<B> for Authorizer<R, ResBody>
+where
+    B: Send + 'static,
+    R: Respond<ResBody>,
+    ResBody: 'static,
+{
+    type RequestBody = B;
+    type ResponseBody = ResBody;
+    type Future = Pin<Box<dyn Future<Output = Result<Request<B>, Response<ResBody>>> + Send>>;
+
+    fn authorize(&mut self, request: Request<B>) -> Self::Future {
+        let policy = self.policy.clone();
+        let respond = self.respond.clone();
+        Box::pin(async move {
+            admit(&policy, request)
+                .await
+                .map_err(|rejection| respond.respond(&rejection))
         })
     }
 }

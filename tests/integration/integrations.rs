@@ -384,6 +384,17 @@ async fn rejections_can_be_answered_in_the_applications_own_shape() {
     assert_eq!(problem["title"], "expired");
 }
 
+/// A plain tower service over `String` bodies answering the verified user name.
+async fn whoami(req: Request<String>) -> Result<http::Response<String>, Infallible> {
+    let who = req
+        .extensions()
+        .get::<Verified>()
+        .and_then(Verified::username)
+        .unwrap_or_default()
+        .to_owned();
+    Ok(http::Response::new(who))
+}
+
 #[tokio::test]
 async fn the_tower_layer_wraps_services_with_other_bodies() {
     // A plain tower service over String bodies: no axum type anywhere.
@@ -391,15 +402,7 @@ async fn the_tower_layer_wraps_services_with_other_bodies() {
     let (issuer, verifier) = issuer_and_verifier().await;
     let service = tower::ServiceBuilder::new()
         .layer(Layer::new(verifier))
-        .service_fn(|req: Request<String>| async move {
-            let who = req
-                .extensions()
-                .get::<Verified>()
-                .and_then(Verified::username)
-                .unwrap_or_default()
-                .to_owned();
-            Ok::<_, Infallible>(http::Response::new(who))
-        });
+        .service_fn(whoami);
     let token = issuer.access_token(CLIENT).username("carol").sign();
     let request = Request::builder()
         .header("authorization", bearer(&token))
@@ -411,6 +414,63 @@ async fn the_tower_layer_wraps_services_with_other_bodies() {
     assert_eq!(response.status(), 401);
     let body: Value = serde_json::from_str(response.body()).unwrap();
     assert_eq!(body["error"], "invalid_request");
+}
+
+#[tokio::test]
+async fn tower_http_async_require_authorization_gets_the_same_verdicts() {
+    use cognito_verifier::tower::CognitoAuthLayer as Layer;
+    use tower_http::auth::AsyncRequireAuthorizationLayer;
+    let (issuer, verifier) = issuer_and_verifier().await;
+    let auth = Layer::new(verifier)
+        .access_tokens()
+        .required_groups(["admins"]);
+    let service = tower::ServiceBuilder::new()
+        .layer(AsyncRequireAuthorizationLayer::new(
+            auth.authorizer::<String>(),
+        ))
+        .service_fn(whoami);
+    let send = |token: Option<String>| {
+        let service = service.clone();
+        async move {
+            let mut request = Request::builder();
+            if let Some(token) = token {
+                request = request.header("authorization", bearer(&token));
+            }
+            service
+                .oneshot(request.body(String::new()).unwrap())
+                .await
+                .unwrap()
+        }
+    };
+    let admin = issuer
+        .access_token(CLIENT)
+        .username("dan")
+        .groups(["admins"])
+        .sign();
+    let response = send(Some(admin)).await;
+    assert_eq!(
+        (response.status().as_u16(), response.body().as_str()),
+        (200, "dan")
+    );
+    let response = send(None).await;
+    assert_eq!(response.status(), 401);
+    assert_eq!(response.headers()[header::WWW_AUTHENTICATE], "Bearer");
+    let user = issuer.access_token(CLIENT).groups(["users"]).sign();
+    let response = send(Some(user)).await;
+    assert_eq!(response.status(), 403);
+    assert!(
+        response.body().contains("insufficient_scope"),
+        "{}",
+        response.body()
+    );
+    let id = issuer.id_token(CLIENT).groups(["admins"]).sign();
+    let response = send(Some(id)).await;
+    assert_eq!(response.status(), 401);
+    assert!(
+        response.body().contains("wrong_token_use"),
+        "{}",
+        response.body()
+    );
 }
 
 #[tokio::test]
