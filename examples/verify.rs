@@ -3,7 +3,16 @@
 //! ```text
 //! verify [--user-pool-id <region_id>] [--issuer <ISS>] [--jwks-uri <URL> | --jwks-file <PATH>]
 //!        [--client-id <ID>]... [--token-use id|access|any] [--leeway-secs N] [--at <UNIX_SECONDS>]
+//! verify --alb-arn <ARN>... [--alb-keys-uri <BASE_URL> | --region <REGION>]
+//!        [--user-pool-id <region_id> | --issuer <ISS>] [--client-id <ID>]... [--leeway-secs N]
+//!        [--at <UNIX_SECONDS>]
 //! ```
+//!
+//! With `--alb-arn` (repeatable) the token is an Application Load Balancer's `x-amzn-oidc-data`
+//! (ES256, signed by one of those load balancers): `--client-id` checks its `client`,
+//! `--user-pool-id`/`--issuer` its `iss` (without them the issuer is not checked, and a note says
+//! so), and its key comes from `<BASE_URL>/<kid>` (`--alb-keys-uri`, plain `http` allowed) or
+//! the regional endpoint (`--region`, else each ARN's own region).
 //!
 //! Reads one token from stdin (surrounding whitespace trimmed).
 //! - Accepted: exit 0, the verified claims as one JSON object on stdout.
@@ -32,14 +41,18 @@ use std::io::Read as _;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use cognito_verifier::{Error, ManualClock};
+use cognito_verifier::alb::{AlbVerifier, AlbVerifierBuilder};
+use cognito_verifier::{CognitoVerifier, Error, ManualClock};
 
 #[path = "common/cli.rs"]
 mod cli;
 
 const USAGE: &str = "usage: verify [--user-pool-id <region_id>] [--issuer <ISS>] \
 [--jwks-uri <URL> | --jwks-file <PATH>] [--client-id <ID>]... [--token-use id|access|any] \
-[--leeway-secs N] [--at <UNIX_SECONDS>] < token";
+[--leeway-secs N] [--at <UNIX_SECONDS>] < token
+       verify --alb-arn <ARN>... [--alb-keys-uri <BASE_URL> | --region <REGION>] \
+[--user-pool-id <region_id> | --issuer <ISS>] [--client-id <ID>]... [--leeway-secs N] \
+[--at <UNIX_SECONDS>] < token";
 
 /// The most bytes read from stdin: well above the verifier's own token cap, so an oversized token
 /// is still reported as `malformed` by the verifier rather than cut here.
@@ -54,11 +67,21 @@ async fn main() -> ExitCode {
         eprintln!("{USAGE}");
         ExitCode::from(2)
     };
-    let args = match cli::parse(std::env::args().skip(1), &["--at"]) {
+    let args = match cli::parse(
+        std::env::args().skip(1),
+        &["--at", "--alb-arn", "--alb-keys-uri", "--region"],
+    ) {
         Ok(a) => a,
         Err(msg) => return usage_error(&msg),
     };
     let mut at = None;
+    let extra = |name: &'static str| {
+        args.extra
+            .iter()
+            .filter(move |(flag, _)| flag == name)
+            .map(|(_, value)| value.clone())
+    };
+    let alb_arns: Vec<String> = extra("--alb-arn").collect();
     for (flag, value) in &args.extra {
         if flag == "--at" {
             match value.parse::<u64>() {
@@ -71,12 +94,30 @@ async fn main() -> ExitCode {
             }
         }
     }
-    let built = cli::builder(&args).and_then(|mut b| {
-        if let Some(at) = at {
-            b = b.clock(ManualClock::new(at));
+    let built = if alb_arns.is_empty() {
+        if extra("--alb-keys-uri").next().is_some() || extra("--region").next().is_some() {
+            return usage_error("--alb-keys-uri and --region need --alb-arn");
         }
-        b.build().map_err(|e| e.to_string())
-    });
+        cli::builder(&args).and_then(|mut b| {
+            if let Some(at) = at {
+                b = b.clock(ManualClock::new(at));
+            }
+            b.build().map(Verifier::Cognito).map_err(|e| e.to_string())
+        })
+    } else {
+        alb_builder(
+            &args,
+            alb_arns,
+            extra("--alb-keys-uri").next_back(),
+            extra("--region").next_back(),
+        )
+        .and_then(|mut b| {
+            if let Some(at) = at {
+                b = b.clock(ManualClock::new(at));
+            }
+            b.build().map(Verifier::Alb).map_err(|e| e.to_string())
+        })
+    };
     let verifier = match built {
         Ok(v) => v,
         Err(msg) => return usage_error(&msg),
@@ -88,7 +129,7 @@ async fn main() -> ExitCode {
     // Whatever arrived is the token: empty or not UTF-8 is a malformed one (exit 1), not a usage
     // error, so scripts that pipe a token through get the same answer for every bad token.
     let result = match std::str::from_utf8(&input) {
-        Ok(text) => verifier.verify::<serde_json::Value>(text.trim()).await,
+        Ok(text) => verifier.verify(text.trim()).await,
         Err(_) => Err(Error::Malformed {
             reason: "the input is not UTF-8".into(),
         }),
@@ -103,4 +144,64 @@ async fn main() -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+enum Verifier {
+    Cognito(CognitoVerifier),
+    Alb(AlbVerifier),
+}
+
+impl Verifier {
+    async fn verify(&self, token: &str) -> Result<serde_json::Value, Error> {
+        match self {
+            Self::Cognito(v) => v.verify::<serde_json::Value>(token).await,
+            Self::Alb(v) => v
+                .verify(token)
+                .await
+                .map(|claims| serde_json::to_value(claims).unwrap_or_default()),
+        }
+    }
+}
+
+/// An ALB verifier from the arguments (see the module's documentation).
+fn alb_builder(
+    args: &cli::Args,
+    load_balancers: Vec<String>,
+    keys_uri: Option<String>,
+    region: Option<String>,
+) -> Result<AlbVerifierBuilder, String> {
+    if args.jwks_uri.is_some() || args.jwks_file.is_some() || args.token_use.is_some() {
+        return Err(
+            "--jwks-uri, --jwks-file and --token-use are for Cognito tokens, not with --alb-arn"
+                .into(),
+        );
+    }
+    let mut b = AlbVerifier::builder(load_balancers);
+    b = match (&args.pool, &args.issuer) {
+        (Some(_), Some(_)) => return Err("give --user-pool-id or --issuer, not both".into()),
+        (Some(pool), None) => b.user_pool_id(pool.as_str()),
+        (None, Some(issuer)) => b.issuer(issuer.as_str()),
+        (None, None) => {
+            eprintln!(
+                "note: no --user-pool-id or --issuer given, so the issuer (iss) is not checked"
+            );
+            b.danger_accept_any_issuer()
+        }
+    };
+    if args.client_ids.is_empty() {
+        eprintln!("note: no --client-id given, so the ALB's client is not checked");
+        b = b.danger_accept_any_client_id();
+    } else {
+        b = b.client_ids(args.client_ids.iter().cloned());
+    }
+    match (keys_uri, region) {
+        (Some(_), Some(_)) => return Err("give --alb-keys-uri or --region, not both".into()),
+        (Some(uri), None) => b = b.keys_uri(uri).allow_insecure_http(),
+        (None, Some(region)) => b = b.region(region),
+        (None, None) => {}
+    }
+    if let Some(leeway) = args.leeway {
+        b = b.leeway(leeway);
+    }
+    Ok(b)
 }

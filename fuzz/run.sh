@@ -9,7 +9,7 @@ cd "$(dirname "$0")"
 secs=${1:-60}
 targets=$(cargo +nightly fuzz list | sort)
 # Tools (gen_seeds) are examples, never listed: each listed name is a fuzz target.
-[ "$targets" = "$(printf 'jwks\nparse\nverify')" ] || {
+[ "$targets" = "$(printf 'alb\njwks\nparse\nverify')" ] || {
   echo "unexpected fuzz target list: $targets" >&2
   exit 1
 }

@@ -47,6 +47,7 @@ use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
 
+use crate::alb::{AlbClaims, AlbVerifier};
 use crate::jwks::fetch::BoxFuture;
 use crate::{
     AccessClaims, CognitoClaims, CognitoVerifier, Error, IdClaims, JwtVerifier, MultiPoolVerifier,
@@ -190,6 +191,8 @@ pub enum Verified {
     Access(AccessClaims),
     /// A token from a generic [`JwtVerifier`] (or a verifier of your own): its claims as JSON.
     Jwt(serde_json::Value),
+    /// The user claims an Application Load Balancer signed ([`AlbVerifier`]).
+    Alb(AlbClaims),
 }
 
 impl Verified {
@@ -199,6 +202,7 @@ impl Verified {
             Self::Id(c) => Some(&c.sub),
             Self::Access(c) => Some(&c.sub),
             Self::Jwt(v) => v.get("sub").and_then(serde_json::Value::as_str),
+            Self::Alb(c) => Some(&c.sub),
         }
     }
 
@@ -207,15 +211,17 @@ impl Verified {
         match self {
             Self::Id(c) => c.username.as_deref(),
             Self::Access(c) => c.username.as_deref(),
+            Self::Alb(c) => c.username.as_deref(),
             Self::Jwt(v) => ["cognito:username", "username"]
                 .iter()
                 .find_map(|k| v.get(k).and_then(serde_json::Value::as_str)),
         }
     }
 
-    /// Whether the token's `cognito:groups` contain `group`.
+    /// Whether the token's `cognito:groups` contain `group` (ALB user claims carry none).
     pub fn in_group(&self, group: &str) -> bool {
         match self {
+            Self::Alb(_) => false,
             Self::Id(c) => c.in_group(group),
             Self::Access(c) => c.in_group(group),
             Self::Jwt(v) => v
@@ -225,10 +231,10 @@ impl Verified {
         }
     }
 
-    /// Whether the token's `scope` contains `scope` (ID tokens carry none).
+    /// Whether the token's `scope` contains `scope` (ID tokens and ALB user claims carry none).
     pub fn has_scope(&self, scope: &str) -> bool {
         match self {
-            Self::Id(_) => false,
+            Self::Id(_) | Self::Alb(_) => false,
             Self::Access(c) => c.has_scope(scope),
             Self::Jwt(v) => v
                 .get("scope")
@@ -242,7 +248,7 @@ impl Verified {
         match self {
             Self::Id(_) => Some(TokenUse::Id),
             Self::Access(_) => Some(TokenUse::Access),
-            Self::Jwt(_) => None,
+            Self::Jwt(_) | Self::Alb(_) => None,
         }
     }
 
@@ -251,6 +257,7 @@ impl Verified {
         let value = match self {
             Self::Id(c) => serde_json::to_value(c),
             Self::Access(c) => serde_json::to_value(c),
+            Self::Alb(c) => serde_json::to_value(c),
             Self::Jwt(v) => return v.clone(),
         };
         value.unwrap_or(serde_json::Value::Null)
@@ -278,6 +285,7 @@ impl Verified {
                     .flatten()
             }),
             Self::Jwt(v) => wanted::<T, serde_json::Value>(v),
+            Self::Alb(c) => wanted::<T, AlbClaims>(c),
         };
         if let Some(t) = typed {
             return Ok(t);
@@ -285,7 +293,7 @@ impl Verified {
         let wrong_kind = match self {
             Self::Id(_) => is::<T, AccessClaims>().then_some(("access", "id")),
             Self::Access(_) => is::<T, IdClaims>().then_some(("id", "access")),
-            Self::Jwt(_) => None,
+            Self::Jwt(_) | Self::Alb(_) => None,
         };
         if let Some((expected, found)) = wrong_kind {
             return Err(Error::WrongTokenUse {
@@ -336,6 +344,28 @@ pub trait Authenticate: fmt::Debug + Send + Sync + 'static {
         token: &'a str,
         accept: TokenUse,
     ) -> BoxFuture<'a, Result<Verified, Error>>;
+
+    /// Where a [`Policy`] over this verifier looks for the token unless told otherwise:
+    /// [`TokenSource::Bearer`] (an [`AlbVerifier`]: the `x-amzn-oidc-data` header).
+    fn default_sources(&self) -> Vec<TokenSource> {
+        vec![TokenSource::Bearer]
+    }
+}
+
+impl Authenticate for AlbVerifier {
+    fn authenticate<'a>(
+        &'a self,
+        token: &'a str,
+        _accept: TokenUse,
+    ) -> BoxFuture<'a, Result<Verified, Error>> {
+        Box::pin(async move { self.verify(token).await.map(Verified::Alb) })
+    }
+
+    fn default_sources(&self) -> Vec<TokenSource> {
+        vec![TokenSource::Header(Cow::Borrowed(
+            crate::alb::ALB_DATA_HEADER,
+        ))]
+    }
 }
 
 impl Authenticate for CognitoVerifier {
@@ -435,8 +465,8 @@ impl Policy {
     pub fn new(verifier: impl Authenticate) -> Self {
         Self {
             rules: Arc::new(Rules {
+                sources: verifier.default_sources(),
                 verifier: Arc::new(verifier),
-                sources: vec![TokenSource::Bearer],
                 accept: TokenUse::Any,
                 groups: Vec::new(),
                 scopes: Vec::new(),
@@ -451,7 +481,8 @@ impl Policy {
         Arc::make_mut(&mut self.rules)
     }
 
-    /// Where the token is looked for, in order (default: [`TokenSource::Bearer`]).
+    /// Where the token is looked for, in order (default: the verifier's
+    /// [`default_sources`](Authenticate::default_sources), [`TokenSource::Bearer`] for Cognito's).
     pub fn sources(mut self, sources: impl IntoIterator<Item = TokenSource>) -> Self {
         self.edit().sources = sources
             .into_iter()

@@ -44,7 +44,7 @@ pub enum Error {
         reason: Cow<'static, str>,
     },
     /// The header's `alg` is not one this verifier accepts (only `RS256`).
-    #[error("unsupported algorithm \"{found}\": only RS256 is accepted")]
+    #[error("unsupported algorithm \"{found}\": only RS256 (ALB user claims: ES256) is accepted")]
     UnsupportedAlgorithm {
         /// The `alg` the token named (an excerpt).
         found: String,
@@ -177,6 +177,12 @@ pub enum Error {
         /// The token's `client_id` (an excerpt).
         found: String,
     },
+    /// An Application Load Balancer token's `signer` is none of the trusted load balancer ARNs.
+    #[error("wrong signer \"{found}\"")]
+    WrongSigner {
+        /// The header's `signer` (an excerpt).
+        found: String,
+    },
     /// The token's `cognito:groups` contain none of the required groups.
     #[error("token is in none of the required groups")]
     MissingGroup,
@@ -224,6 +230,7 @@ impl Error {
             Self::WrongNonce => ErrorKind::WrongNonce,
             Self::WrongTokenUse { .. } => ErrorKind::WrongTokenUse,
             Self::WrongClientId { .. } => ErrorKind::WrongClientId,
+            Self::WrongSigner { .. } => ErrorKind::WrongSigner,
             Self::MissingGroup => ErrorKind::MissingGroup,
             Self::MissingScope => ErrorKind::MissingScope,
             Self::RejectedByCheck { .. } => ErrorKind::RejectedByCheck,
@@ -335,6 +342,8 @@ pub enum ErrorKind {
     MissingScope,
     /// See [`Error::RejectedByCheck`].
     RejectedByCheck,
+    /// See [`Error::WrongSigner`].
+    WrongSigner,
     /// See [`Error::ClaimsType`].
     ClaimsType,
 }
@@ -368,6 +377,7 @@ impl ErrorKind {
             Self::MissingScope => "missing_scope",
             Self::RejectedByCheck => "rejected_by_check",
             Self::ClaimsType => "claims_type",
+            Self::WrongSigner => "wrong_signer",
         }
     }
 }

@@ -163,6 +163,10 @@
 //!   `route_layer(auth.required_groups(["admins"]))`. `examples/axum.rs` is a small API.
 //! - **actix-web 4** (feature `actix`): the `actix::CognitoAuth` middleware and the
 //!   `actix::Claims<T>` extractor, with the same policy and answers; `examples/actix.rs`.
+//! - **Application Load Balancers**: [`alb::AlbVerifier`] verifies the `x-amzn-oidc-data`
+//!   user claims an ALB's `authenticate-cognito` action signs (ES256, keys per kid from the
+//!   regional endpoint, the `signer` ARN checked); the module docs say which of the three ALB
+//!   headers to trust for what. The layer reads that header when given an `AlbVerifier`.
 //! - **API Gateway Lambda authorizers**: `examples/lambda-authorizer/` is a separate package
 //!   (REST TOKEN, REST REQUEST, HTTP API simple and IAM responses), built on the public API only,
 //!   with the verifier built once per cold start, optionally from a bundled JWKS file.
@@ -261,6 +265,8 @@ pub use crate::jwks::key::DEFAULT_MAX_KEYS;
 pub use crate::jwt::parse::{DEFAULT_MAX_TOKEN_LEN, MAX_KID_LEN};
 pub use crate::jwt::signature::{MAX_RSA_BITS, MIN_RSA_BITS};
 pub use crate::verifier::{DEFAULT_LEEWAY, JwtVerifier, JwtVerifierBuilder, MAX_LEEWAY};
+
+pub mod alb;
 
 #[cfg(feature = "tower")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tower")))]

@@ -147,6 +147,10 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 
+mod alb;
+
+pub use self::alb::{AlbTokenBuilder, DEFAULT_TEST_ALB_ARN, TestAlb};
+
 use crate::clock::{Clock, SystemClock};
 use crate::cognito::pool::UserPoolId;
 use crate::cognito::verifier::{CognitoVerifier, CognitoVerifierBuilder};
@@ -284,7 +288,14 @@ impl TestIssuer {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let path = format!("/{pool}/.well-known/jwks.json");
-        let server = tokio::spawn(serve(listener, path, Arc::clone(&state)));
+        let shared = Arc::clone(&state);
+        let route: Route = Arc::new(move |target| {
+            (target == path).then(|| {
+                shared.jwks_requests.fetch_add(1, Ordering::SeqCst);
+                ("application/json", shared.jwks_json())
+            })
+        });
+        let server = tokio::spawn(serve(listener, route));
         Ok(Self {
             issuer: pool.issuer(),
             pool,
@@ -543,23 +554,25 @@ impl<'i> TokenBuilder<'i> {
     }
 }
 
-async fn serve(listener: TcpListener, path: String, state: Arc<State>) {
-    let path: Arc<str> = path.into();
+/// What the test server answers to a GET of a path: `Some((content type, body))`, or `None`
+/// for a 404.
+pub(crate) type Route = Arc<dyn Fn(&str) -> Option<(&'static str, String)> + Send + Sync>;
+
+/// Serves `route` on `listener` until the task is aborted.
+pub(crate) async fn serve(listener: TcpListener, route: Route) {
     loop {
         let Ok((stream, _)) = listener.accept().await else {
             continue;
         };
-        let path = Arc::clone(&path);
-        let state = Arc::clone(&state);
+        let route = Arc::clone(&route);
         tokio::spawn(async move {
-            let _ =
-                tokio::time::timeout(Duration::from_secs(10), answer(stream, &path, &state)).await;
+            let _ = tokio::time::timeout(Duration::from_secs(10), answer(stream, &route)).await;
         });
     }
 }
 
 /// Answers one HTTP/1.1 request and closes the connection.
-async fn answer(mut stream: TcpStream, path: &str, state: &State) -> io::Result<()> {
+async fn answer(mut stream: TcpStream, route: &Route) -> io::Result<()> {
     let mut request = Vec::with_capacity(1024);
     let mut chunk = [0_u8; 1024];
     while !request.windows(4).any(|w| w == b"\r\n\r\n") {
@@ -573,14 +586,16 @@ async fn answer(mut stream: TcpStream, path: &str, state: &State) -> io::Result<
     let line = String::from_utf8_lossy(line);
     let mut parts = line.split(' ');
     let (method, target) = (parts.next(), parts.next());
-    let (status, body) = if method == Some("GET") && target == Some(path) {
-        state.jwks_requests.fetch_add(1, Ordering::SeqCst);
-        ("200 OK", state.jwks_json())
-    } else {
-        ("404 Not Found", String::from("{}"))
+    let found = match (method, target) {
+        (Some("GET"), Some(target)) => route(target),
+        _ => None,
+    };
+    let (status, content_type, body) = match found {
+        Some((content_type, body)) => ("200 OK", content_type, body),
+        None => ("404 Not Found", "application/json", String::from("{}")),
     };
     let response = format!(
-        "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        "HTTP/1.1 {status}\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
         body.len()
     );
     stream.write_all(response.as_bytes()).await?;

@@ -556,7 +556,7 @@ impl CoreOptions {
 
 /// The fetcher a builder uses when none is given.
 #[cfg(feature = "http")]
-fn default_fetcher(allow_http: bool) -> Result<Arc<dyn JwksFetcher>, BuildError> {
+pub(crate) fn default_fetcher(allow_http: bool) -> Result<Arc<dyn JwksFetcher>, BuildError> {
     let mut http = crate::HttpFetcher::builder();
     if allow_http {
         http = http.allow_insecure_http();
@@ -566,7 +566,7 @@ fn default_fetcher(allow_http: bool) -> Result<Arc<dyn JwksFetcher>, BuildError>
 
 /// Without the `http` feature there is no default fetcher.
 #[cfg(not(feature = "http"))]
-fn default_fetcher(_allow_http: bool) -> Result<Arc<dyn JwksFetcher>, BuildError> {
+pub(crate) fn default_fetcher(_allow_http: bool) -> Result<Arc<dyn JwksFetcher>, BuildError> {
     Err(BuildError::Missing(
         "no key source: the `http` feature is off, so give static_jwks(..) or fetcher(..)",
     ))

@@ -35,14 +35,7 @@ impl<'t> DecodedToken<'t> {
     /// Splits and decodes `token`. Checks, in order: length, segment count, that no segment is
     /// empty, and strict base64url (no padding, no `+`/`/`, canonical trailing bits).
     pub(crate) fn decode(token: &'t str, max_len: usize) -> Result<Self, Error> {
-        if token.len() > max_len {
-            return Err(Error::Malformed {
-                reason: Cow::Owned(format!(
-                    "token is {} bytes, more than the {max_len} allowed",
-                    token.len()
-                )),
-            });
-        }
+        check_len(token, max_len)?;
         let bytes = token.as_bytes();
         // str::find uses a word-at-a-time search; a byte-by-byte iterator cost ~1 µs per token.
         let first = token.find('.').ok_or_else(|| segment_count_error(bytes))?;
@@ -173,6 +166,19 @@ fn decode_into(
             reason: Cow::Owned(format!("the {name} segment is not unpadded base64url")),
         }),
     }
+}
+
+/// The length cap, before any other work on a token.
+pub(crate) fn check_len(token: &str, max_len: usize) -> Result<(), Error> {
+    if token.len() > max_len {
+        return Err(Error::Malformed {
+            reason: Cow::Owned(format!(
+                "token is {} bytes, more than the {max_len} allowed",
+                token.len()
+            )),
+        });
+    }
+    Ok(())
 }
 
 /// Parses `json` as a JSON object into `T`. Arrays, numbers and strings are refused even when

@@ -287,3 +287,112 @@ fn json_i64(token: &str, claim: &str) -> i64 {
     let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
     v[claim].as_i64().unwrap()
 }
+
+fn alb_args(alb: &cognito_verifier::testkit::TestAlb, extra: &[&str]) -> Vec<String> {
+    let mut a: Vec<String> = [
+        "--alb-arn",
+        alb.arn(),
+        "--alb-keys-uri",
+        &alb.keys_uri(),
+        "--issuer",
+        alb.issuer(),
+        "--client-id",
+        CLIENT,
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect();
+    a.extend(extra.iter().map(|s| (*s).to_owned()));
+    a
+}
+
+#[tokio::test]
+async fn verify_cli_verifies_alb_tokens_with_the_alb_options() {
+    use cognito_verifier::testkit::TestAlb;
+    let alb = TestAlb::start().await.unwrap();
+    let token = alb.token(CLIENT).email("jane@example.com").sign();
+    let out = run(alb_args(&alb, &[]), format!("{token}\n")).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let claims: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(claims["email"], "jane@example.com");
+    assert_eq!(claims["signer"], alb.arn());
+    assert_eq!(claims["client"], CLIENT);
+    // Each rejection: exit 1, and the kind is the first word of the stderr line.
+    let other = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/other/0123456789abcdef";
+    let cases = [
+        (alb.token(CLIENT).signer(other).sign(), "wrong_signer"),
+        (alb.token(CLIENT).expired().sign(), "expired"),
+        (alb.token("another-client").sign(), "wrong_client_id"),
+        (
+            alb.token(CLIENT).header("alg", "RS256").sign(),
+            "unsupported_algorithm",
+        ),
+        (token.replace('=', ""), "malformed"),
+        (
+            alb.token(CLIENT)
+                .header("kid", "0b5c3c1e-95b5-4a8e-9d7e-1f0e6e1a2b3c")
+                .sign(),
+            "unknown_kid",
+        ),
+    ];
+    for (bad, expected) in cases {
+        let out = run(alb_args(&alb, &[]), bad).await;
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{expected}: {}",
+            text(&out.stderr)
+        );
+        assert_eq!(kind_of(&out), expected, "{}", text(&out.stderr));
+    }
+    let tampered = {
+        let parts: Vec<&str> = token.split('.').collect();
+        let sig = parts[2];
+        let flipped = if sig.starts_with('A') { "B" } else { "A" };
+        format!("{}.{}.{flipped}{}", parts[0], parts[1], &sig[1..])
+    };
+    let out = run(alb_args(&alb, &[]), tampered).await;
+    assert_eq!(kind_of(&out), "invalid_signature", "{}", text(&out.stderr));
+    // --at: judged as of a moment after it expired.
+    let later = (std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 3600)
+        .to_string();
+    let out = run(alb_args(&alb, &["--at", &later]), token.clone()).await;
+    assert_eq!(kind_of(&out), "expired", "{}", text(&out.stderr));
+    // Usage errors: exit 2.
+    for args in [
+        vec!["--alb-arn".to_owned(), "arn:aws:s3:::bucket".to_owned()],
+        alb_args(&alb, &["--token-use", "id"]),
+        alb_args(&alb, &["--region", "eu-west-1"]),
+        vec![
+            "--region".to_owned(),
+            "eu-west-1".to_owned(),
+            "--issuer".to_owned(),
+            "https://x.example".to_owned(),
+        ],
+    ] {
+        let out = run(args.clone(), token.clone()).await;
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+    }
+    // Without --client-id and issuer: notes on stderr, and the token verifies.
+    let out = run(
+        vec![
+            "--alb-arn".to_owned(),
+            alb.arn().to_owned(),
+            "--alb-keys-uri".to_owned(),
+            alb.keys_uri(),
+        ],
+        token,
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("not checked"));
+}

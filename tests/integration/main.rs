@@ -10,6 +10,7 @@
 )]
 
 mod adversarial;
+mod alb;
 mod axum;
 mod cache;
 mod cli;
