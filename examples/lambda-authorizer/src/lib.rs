@@ -92,7 +92,9 @@ impl Authorizer {
     }
 
     /// The claim used as `principalId` (default `sub`). `username` reads an access token's
-    /// `username` and an ID token's `cognito:username`.
+    /// `username` and an ID token's `cognito:username`. A token without that claim (a
+    /// machine-to-machine access token has no `username`) is allowed under its `sub`, never
+    /// under a made-up principal shared by every such client.
     #[must_use]
     pub fn principal_claim(mut self, claim: &str) -> Self {
         claim.clone_into(&mut self.principal_claim);
@@ -136,10 +138,13 @@ impl Authorizer {
     pub async fn rest_token(
         &self,
         event: ApiGatewayCustomAuthorizerRequest,
-    ) -> Result<ApiGatewayCustomAuthorizerResponse, AuthorizerError> {
+    ) -> Result<Value, AuthorizerError> {
         let token = event.authorization_token.as_deref().and_then(strip_bearer);
         let verdict = self.verify(token).await?;
-        Ok(self.rest_policy(&verdict, event.method_arn.as_deref().unwrap_or_default()))
+        Ok(documented(&self.rest_policy(
+            &verdict,
+            event.method_arn.as_deref().unwrap_or_default(),
+        )))
     }
 
     /// REST API REQUEST authorizer: the token from the configured header.
@@ -149,10 +154,13 @@ impl Authorizer {
     pub async fn rest_request(
         &self,
         event: ApiGatewayCustomAuthorizerRequestTypeRequest,
-    ) -> Result<ApiGatewayCustomAuthorizerResponse, AuthorizerError> {
+    ) -> Result<Value, AuthorizerError> {
         let token = header_token(&event.headers, &self.token_header);
         let verdict = self.verify(token).await?;
-        Ok(self.rest_policy(&verdict, event.method_arn.as_deref().unwrap_or_default()))
+        Ok(documented(&self.rest_policy(
+            &verdict,
+            event.method_arn.as_deref().unwrap_or_default(),
+        )))
     }
 
     /// HTTP API (payload 2.0) authorizer with the simple response: every failure but unavailable
@@ -163,7 +171,7 @@ impl Authorizer {
     pub async fn http_simple(
         &self,
         event: ApiGatewayV2CustomAuthorizerV2Request,
-    ) -> Result<ApiGatewayV2CustomAuthorizerSimpleResponse, AuthorizerError> {
+    ) -> Result<Value, AuthorizerError> {
         let mut response = ApiGatewayV2CustomAuthorizerSimpleResponse::default();
         match self.verify(v2_token(&event, &self.token_header)).await {
             Ok(Verdict::Allow(claims)) => {
@@ -175,7 +183,7 @@ impl Authorizer {
             }
             Err(e) => return Err(e),
         }
-        Ok(response)
+        Ok(documented(&response))
     }
 
     /// HTTP API (payload 2.0) authorizer with an IAM policy response.
@@ -185,7 +193,7 @@ impl Authorizer {
     pub async fn http_iam(
         &self,
         event: ApiGatewayV2CustomAuthorizerV2Request,
-    ) -> Result<ApiGatewayV2CustomAuthorizerIamPolicyResponse, AuthorizerError> {
+    ) -> Result<Value, AuthorizerError> {
         let token = v2_token(&event, &self.token_header);
         let verdict = self.verify(token).await?;
         let rest = self.rest_policy(&verdict, event.route_arn.as_deref().unwrap_or_default());
@@ -193,7 +201,7 @@ impl Authorizer {
         response.principal_id = rest.principal_id;
         response.policy_document = rest.policy_document;
         response.context = rest.context;
-        Ok(response)
+        Ok(documented(&response))
     }
 
     async fn verify(&self, token: Option<&str>) -> Result<Verdict, AuthorizerError> {
@@ -232,9 +240,11 @@ impl Authorizer {
         policy.version = Some("2012-10-17".into());
         policy.statement = vec![statement];
         let mut response = ApiGatewayCustomAuthorizerResponse::default();
+        // Never a made-up principal for an Allow: the configured claim, else `sub` (which every
+        // verified token has). Only a Deny without claims is issued to "unknown".
         response.principal_id = Some(
             claims
-                .and_then(|c| principal(c, &self.principal_claim))
+                .and_then(|c| principal(c, &self.principal_claim).or_else(|| principal(c, "sub")))
                 .unwrap_or_else(|| "unknown".into()),
         );
         response.policy_document = policy;
@@ -242,6 +252,24 @@ impl Authorizer {
             claims.map_or_else(|| Value::Object(Map::new()), |c| Value::Object(context(c)));
         response
     }
+}
+
+/// The response as JSON without the `null` members the event types serialize
+/// (`usageIdentifierKey`, an absent `context`, ...): API Gateway documents none of them.
+fn documented<T: serde::Serialize>(response: &T) -> Value {
+    fn strip(value: &mut Value) {
+        match value {
+            Value::Object(map) => {
+                map.retain(|_, v| !v.is_null());
+                map.values_mut().for_each(strip);
+            }
+            Value::Array(items) => items.iter_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    let mut value = serde_json::to_value(response).unwrap_or(Value::Null);
+    strip(&mut value);
+    value
 }
 
 /// `Bearer <token>` or a bare token: the parsing every integration shares.

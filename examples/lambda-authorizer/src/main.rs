@@ -7,7 +7,7 @@
 //! | `TOKEN_USE` | `id`, `access` or `any` | `access` |
 //! | `AUTHORIZER_TYPE` | `rest-token`, `rest-request`, `http-simple` or `http-iam` | `rest-token` |
 //! | `TOKEN_HEADER` | header with the token (REQUEST and HTTP API) | `Authorization` |
-//! | `PRINCIPAL_CLAIM` | claim used as `principalId` | `sub` |
+//! | `PRINCIPAL_CLAIM` | claim used as `principalId`; a token without it is allowed under its `sub` | `sub` |
 //! | `POLICY_SCOPE` | `api` (whole API and stage, cache-friendly) or `method` | `api` |
 //! | `REQUIRED_GROUPS`, `REQUIRED_SCOPES` | comma-separated, any-of; others get a Deny | none |
 //! | `JWKS_FILE` | a JWKS bundled with the function: no network on cold start | fetch it |

@@ -220,3 +220,68 @@ async fn a_made_up_kid_is_unauthorized_not_an_outage() {
         .await
         .unwrap();
 }
+
+#[tokio::test]
+async fn a_token_without_the_principal_claim_is_allowed_under_its_sub() {
+    let issuer = TestIssuer::start().await.unwrap();
+    let a = authorizer(&issuer).principal_claim("username");
+    // A client-credentials (machine-to-machine) access token has no username.
+    let token = issuer
+        .access_token(CLIENT)
+        .subject("m2m-client-sub")
+        .without_claim("username")
+        .sign();
+    let response = json_of(
+        &a.rest_token(event("rest_token.json", &token))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(
+        response["policyDocument"]["Statement"][0]["Effect"],
+        "Allow"
+    );
+    assert_eq!(response["principalId"], "m2m-client-sub");
+}
+
+#[tokio::test]
+async fn responses_carry_no_null_fields() {
+    fn nulls(v: &Value, path: &str, found: &mut Vec<String>) {
+        match v {
+            Value::Null => found.push(path.to_owned()),
+            Value::Object(m) => m
+                .iter()
+                .for_each(|(k, v)| nulls(v, &format!("{path}.{k}"), found)),
+            Value::Array(a) => a.iter().for_each(|v| nulls(v, &format!("{path}[]"), found)),
+            _ => {}
+        }
+    }
+    let issuer = TestIssuer::start().await.unwrap();
+    let a = authorizer(&issuer)
+        .required_groups(&["admins"])
+        .token_header("X-Auth-Token");
+    let admin = issuer.access_token(CLIENT).groups(["admins"]).sign();
+    let user = issuer.access_token(CLIENT).groups(["users"]).sign();
+    let expired = issuer.access_token(CLIENT).expired().sign();
+    let responses = [
+        a.rest_token(event("rest_token.json", &admin))
+            .await
+            .unwrap(),
+        a.rest_token(event("rest_token.json", &user)).await.unwrap(),
+        a.rest_request(event("rest_request.json", &admin))
+            .await
+            .unwrap(),
+        a.http_simple(event("http_v2.json", &admin)).await.unwrap(),
+        a.http_simple(event("http_v2.json", &user)).await.unwrap(),
+        a.http_simple(event("http_v2.json", &expired))
+            .await
+            .unwrap(),
+        a.http_iam(event("http_v2.json", &admin)).await.unwrap(),
+        a.http_iam(event("http_v2.json", &user)).await.unwrap(),
+    ];
+    for response in &responses {
+        let mut found = Vec::new();
+        nulls(response, "$", &mut found);
+        assert!(found.is_empty(), "null at {found:?} in {response}");
+    }
+    assert_eq!(responses[5]["isAuthorized"], false);
+}
