@@ -60,6 +60,27 @@ impl fmt::Display for AuthorizerError {
 
 impl std::error::Error for AuthorizerError {}
 
+impl AuthorizerError {
+    /// The invocation error's stable `errorType`: `Unauthorized` or `KeysUnavailable` (not a
+    /// Rust type name, which would change with the code).
+    #[must_use]
+    pub fn error_type(&self) -> &'static str {
+        match self {
+            Self::Unauthorized => "Unauthorized",
+            Self::Unavailable(_) => "KeysUnavailable",
+        }
+    }
+}
+
+impl From<AuthorizerError> for lambda_runtime::Diagnostic {
+    fn from(error: AuthorizerError) -> Self {
+        Self {
+            error_type: error.error_type().to_owned(),
+            error_message: error.to_string(),
+        }
+    }
+}
+
 /// Verifies tokens for API Gateway. Build it once per cold start, outside the handler.
 #[derive(Debug, Clone)]
 pub struct Authorizer {

@@ -16,7 +16,7 @@ use std::env;
 
 use cognito_lambda_authorizer::{Authorizer, PolicyScope};
 use cognito_verifier::{CognitoVerifier, TokenUse};
-use lambda_runtime::{Error, LambdaEvent, service_fn};
+use lambda_runtime::{Diagnostic, Error, LambdaEvent, service_fn};
 
 fn var(name: &str) -> Option<String> {
     env::var(name).ok().filter(|v| !v.trim().is_empty())
@@ -80,25 +80,25 @@ async fn main() -> Result<(), Error> {
     match var("AUTHORIZER_TYPE").as_deref() {
         None | Some("rest-token") => {
             lambda_runtime::run(service_fn(|e: LambdaEvent<_>| async move {
-                a.rest_token(e.payload).await.map_err(Error::from)
+                a.rest_token(e.payload).await.map_err(Diagnostic::from)
             }))
             .await
         }
         Some("rest-request") => {
             lambda_runtime::run(service_fn(|e: LambdaEvent<_>| async move {
-                a.rest_request(e.payload).await.map_err(Error::from)
+                a.rest_request(e.payload).await.map_err(Diagnostic::from)
             }))
             .await
         }
         Some("http-simple") => {
             lambda_runtime::run(service_fn(|e: LambdaEvent<_>| async move {
-                a.http_simple(e.payload).await.map_err(Error::from)
+                a.http_simple(e.payload).await.map_err(Diagnostic::from)
             }))
             .await
         }
         Some("http-iam") => {
             lambda_runtime::run(service_fn(|e: LambdaEvent<_>| async move {
-                a.http_iam(e.payload).await.map_err(Error::from)
+                a.http_iam(e.payload).await.map_err(Diagnostic::from)
             }))
             .await
         }

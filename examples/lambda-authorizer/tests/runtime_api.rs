@@ -1,0 +1,307 @@
+//! The shipped binary, run as Lambda runs it: a small Runtime API server on 127.0.0.1
+//! (`AWS_LAMBDA_RUNTIME_API`) hands it API Gateway's documented events one by one and records
+//! what it posts back (`/response` or `/error`), over HTTP/1.1 keep-alive as Lambda does.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+use std::collections::VecDeque;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use cognito_verifier::testkit::TestIssuer;
+use serde_json::Value;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{TcpListener, TcpStream};
+
+const CLIENT: &str = "orders-app";
+
+/// What the function posted for one invocation.
+#[derive(Debug, Clone)]
+enum Posted {
+    Response(Value),
+    Error { error_type: String, message: String },
+}
+
+#[derive(Default)]
+struct Runtime {
+    queue: Mutex<VecDeque<(String, String)>>,
+    posted: Mutex<Vec<(String, Posted)>>,
+    init_error: Mutex<Option<String>>,
+}
+
+async fn read_request(reader: &mut BufReader<TcpStream>) -> Option<(String, String, Vec<u8>)> {
+    let mut line = String::new();
+    if reader.read_line(&mut line).await.ok()? == 0 {
+        return None;
+    }
+    let mut parts = line.split_whitespace();
+    let (method, path) = (parts.next()?.to_owned(), parts.next()?.to_owned());
+    let mut length = 0;
+    loop {
+        let mut header = String::new();
+        reader.read_line(&mut header).await.ok()?;
+        let header = header.trim_end();
+        if header.is_empty() {
+            break;
+        }
+        if let Some((name, value)) = header.split_once(':')
+            && name.eq_ignore_ascii_case("content-length")
+        {
+            length = value.trim().parse().ok()?;
+        }
+    }
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).await.ok()?;
+    Some((method, path, body))
+}
+
+async fn connection(stream: TcpStream, runtime: Arc<Runtime>) {
+    let mut reader = BufReader::new(stream);
+    while let Some((method, path, body)) = read_request(&mut reader).await {
+        let reply = if method == "GET" && path.ends_with("/runtime/invocation/next") {
+            // Long poll: wait for the next event (forever once the queue is empty).
+            let (id, event) = loop {
+                if let Some(next) = runtime.queue.lock().unwrap().pop_front() {
+                    break next;
+                }
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            };
+            let deadline = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_millis()
+                + 3000;
+            format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nlambda-runtime-aws-request-id: {id}\r\nlambda-runtime-deadline-ms: {deadline}\r\nlambda-runtime-invoked-function-arn: arn:aws:lambda:eu-west-1:123456789012:function:authorizer\r\nlambda-runtime-trace-id: Root=1-5e1b4151-5ac6c58f3a4a3e8e6e0a7c1b\r\ncontent-length: {}\r\n\r\n{event}",
+                event.len()
+            )
+        } else if let Some(rest) = path.strip_prefix("/2018-06-01/runtime/invocation/") {
+            let (id, kind) = rest.split_once('/').unwrap();
+            let posted = if kind == "response" {
+                Posted::Response(serde_json::from_slice(&body).unwrap())
+            } else {
+                let v: Value = serde_json::from_slice(&body).unwrap();
+                Posted::Error {
+                    error_type: v["errorType"].as_str().unwrap_or_default().to_owned(),
+                    message: v["errorMessage"].as_str().unwrap_or_default().to_owned(),
+                }
+            };
+            runtime.posted.lock().unwrap().push((id.to_owned(), posted));
+            "HTTP/1.1 202 Accepted\r\ncontent-length: 2\r\n\r\n{}".to_owned()
+        } else if path.ends_with("/runtime/init/error") {
+            *runtime.init_error.lock().unwrap() = Some(String::from_utf8_lossy(&body).into_owned());
+            "HTTP/1.1 202 Accepted\r\ncontent-length: 2\r\n\r\n{}".to_owned()
+        } else {
+            "HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n".to_owned()
+        };
+        if reader.get_mut().write_all(reply.as_bytes()).await.is_err() {
+            return;
+        }
+    }
+}
+
+struct Function {
+    child: Child,
+    runtime: Arc<Runtime>,
+}
+
+impl Drop for Function {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Function {
+    /// Starts the built binary against a fresh Runtime API, with `env` on top of the basics.
+    async fn start(env: &[(&str, &str)]) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap().to_string();
+        let runtime = Arc::new(Runtime::default());
+        let served = Arc::clone(&runtime);
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                tokio::spawn(connection(stream, Arc::clone(&served)));
+            }
+        });
+        let child = Command::new(env!("CARGO_BIN_EXE_cognito-lambda-authorizer"))
+            .env_clear()
+            .env("AWS_LAMBDA_RUNTIME_API", &address)
+            .env("AWS_LAMBDA_FUNCTION_NAME", "authorizer")
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+            .envs(env.iter().copied())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        Self { child, runtime }
+    }
+
+    /// Queues `event` and waits for what the function posts for it.
+    async fn invoke(&self, id: &str, event: String) -> Posted {
+        self.runtime
+            .queue
+            .lock()
+            .unwrap()
+            .push_back((id.to_owned(), event));
+        let started = Instant::now();
+        loop {
+            if let Some((_, posted)) = self
+                .runtime
+                .posted
+                .lock()
+                .unwrap()
+                .iter()
+                .find(|(i, _)| i == id)
+            {
+                return posted.clone();
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "no answer for {id}"
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+}
+
+fn event(file: &str, token: &str) -> String {
+    let path = format!("{}/tests/events/{file}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(path)
+        .unwrap()
+        .replace("TOKEN", token)
+}
+
+/// The issuer's key set in a file, as bundled with the function.
+fn jwks_file(issuer: &TestIssuer, name: &str) -> String {
+    let path = std::env::temp_dir().join(format!("cla-{}-{name}.json", std::process::id()));
+    std::fs::write(&path, issuer.jwks_json()).unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+fn response(posted: &Posted) -> &Value {
+    match posted {
+        Posted::Response(v) => v,
+        Posted::Error { .. } => panic!("expected a response, got {posted:?}"),
+    }
+}
+
+fn unauthorized(posted: &Posted) {
+    match posted {
+        Posted::Error {
+            error_type,
+            message,
+        } => {
+            assert_eq!(
+                (error_type.as_str(), message.as_str()),
+                ("Unauthorized", "Unauthorized")
+            );
+        }
+        Posted::Response(v) => panic!("expected Unauthorized, got {v}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rest_token_through_the_runtime_api() {
+    let issuer = TestIssuer::start().await.unwrap();
+    let jwks = jwks_file(&issuer, "token");
+    let f = Function::start(&[
+        ("USER_POOL_ID", issuer.pool_id().as_str()),
+        ("CLIENT_IDS", CLIENT),
+        ("JWKS_FILE", &jwks),
+        ("PRINCIPAL_CLAIM", "username"),
+    ])
+    .await;
+    let token = issuer.access_token(CLIENT).username("alice").sign();
+    let allowed = f.invoke("1", event("rest_token.json", &token)).await;
+    let allowed = response(&allowed);
+    assert_eq!(allowed["principalId"], "alice");
+    assert_eq!(allowed["policyDocument"]["Statement"][0]["Effect"], "Allow");
+    assert!(allowed.get("usageIdentifierKey").is_none(), "{allowed}");
+    // Bad tokens: the Unauthorized error (API Gateway's 401), and the process goes on.
+    unauthorized(
+        &f.invoke(
+            "2",
+            event(
+                "rest_token.json",
+                &issuer.access_token(CLIENT).expired().sign(),
+            ),
+        )
+        .await,
+    );
+    unauthorized(&f.invoke("3", event("rest_token.json", "")).await);
+    unauthorized(
+        &f.invoke("4", event("rest_token.json", &"a".repeat(100_000)))
+            .await,
+    );
+    // A machine-to-machine token without username: allowed under its sub.
+    let m2m = issuer
+        .access_token(CLIENT)
+        .subject("m2m-sub")
+        .without_claim("username")
+        .sign();
+    assert_eq!(
+        response(&f.invoke("5", event("rest_token.json", &m2m)).await)["principalId"],
+        "m2m-sub"
+    );
+    // A bad event: an error for that invocation only.
+    match f.invoke("6", r#"{"type": 7}"#.to_owned()).await {
+        Posted::Error { .. } => {}
+        Posted::Response(v) => panic!("a bad event got a response: {v}"),
+    }
+    let again = f.invoke("7", event("rest_token.json", &token)).await;
+    assert_eq!(response(&again)["principalId"], "alice");
+    assert_eq!(issuer.jwks_requests(), 0, "the bundled key set was enough");
+    let _ = std::fs::remove_file(jwks);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rest_request_and_http_api_through_the_runtime_api() {
+    let issuer = TestIssuer::start().await.unwrap();
+    let jwks = jwks_file(&issuer, "request");
+    let token = issuer.id_token(CLIENT).sign();
+    let expired = issuer.id_token(CLIENT).expired().sign();
+    let base = [
+        ("USER_POOL_ID", issuer.pool_id().as_str()),
+        ("CLIENT_IDS", CLIENT),
+        ("JWKS_FILE", jwks.as_str()),
+        ("TOKEN_USE", "id"),
+    ];
+
+    let with = |extra: &[(&'static str, &'static str)]| {
+        let mut env = base.to_vec();
+        env.extend_from_slice(extra);
+        env
+    };
+    let f = Function::start(&with(&[
+        ("AUTHORIZER_TYPE", "rest-request"),
+        ("TOKEN_HEADER", "X-Auth-Token"),
+    ]))
+    .await;
+    let allowed = f.invoke("r1", event("rest_request.json", &token)).await;
+    assert_eq!(
+        response(&allowed)["policyDocument"]["Statement"][0]["Effect"],
+        "Allow"
+    );
+    unauthorized(&f.invoke("r2", event("rest_request.json", &expired)).await);
+    drop(f);
+
+    let f = Function::start(&with(&[("AUTHORIZER_TYPE", "http-simple")])).await;
+    let allowed = f.invoke("s1", event("http_v2.json", &token)).await;
+    assert_eq!(response(&allowed)["isAuthorized"], true);
+    let denied = f.invoke("s2", event("http_v2.json", &expired)).await;
+    let denied = response(&denied);
+    assert_eq!(denied["isAuthorized"], false);
+    assert!(denied.get("context").is_none(), "no null context: {denied}");
+    drop(f);
+
+    let f = Function::start(&with(&[("AUTHORIZER_TYPE", "http-iam")])).await;
+    let allowed = f.invoke("i1", event("http_v2.json", &token)).await;
+    assert_eq!(
+        response(&allowed)["policyDocument"]["Statement"][0]["Effect"],
+        "Allow"
+    );
+    unauthorized(&f.invoke("i2", event("http_v2.json", &expired)).await);
+    let _ = std::fs::remove_file(jwks);
+}
