@@ -47,6 +47,9 @@ pub enum AuthorizerError {
     Unauthorized,
     /// The signing keys could not be had: API Gateway answers 500 and the client may retry.
     Unavailable(Error),
+    /// No verdict before the invocation's deadline (less a margin to answer in): API Gateway
+    /// answers 500 and the client may retry.
+    DeadlineExceeded,
 }
 
 impl fmt::Display for AuthorizerError {
@@ -54,6 +57,7 @@ impl fmt::Display for AuthorizerError {
         match self {
             Self::Unauthorized => f.write_str("Unauthorized"),
             Self::Unavailable(e) => write!(f, "signing keys unavailable: {e}"),
+            Self::DeadlineExceeded => f.write_str("no verdict before the invocation's deadline"),
         }
     }
 }
@@ -61,13 +65,15 @@ impl fmt::Display for AuthorizerError {
 impl std::error::Error for AuthorizerError {}
 
 impl AuthorizerError {
-    /// The invocation error's stable `errorType`: `Unauthorized` or `KeysUnavailable` (not a
+    /// The invocation error's stable `errorType`: `Unauthorized`, `KeysUnavailable` or
+    /// `DeadlineExceeded` (not a
     /// Rust type name, which would change with the code).
     #[must_use]
     pub fn error_type(&self) -> &'static str {
         match self {
             Self::Unauthorized => "Unauthorized",
             Self::Unavailable(_) => "KeysUnavailable",
+            Self::DeadlineExceeded => "DeadlineExceeded",
         }
     }
 }
@@ -86,6 +92,8 @@ impl From<AuthorizerError> for lambda_runtime::Diagnostic {
 pub struct Authorizer {
     /// The verifier and the required groups and scopes: the same core every integration uses.
     policy: Policy,
+    /// The pool's issuer, for the log line of each refusal.
+    issuer: String,
     principal_claim: String,
     scope: PolicyScope,
     token_header: String,
@@ -105,6 +113,7 @@ impl Authorizer {
     #[must_use]
     pub fn new(verifier: CognitoVerifier) -> Self {
         Self {
+            issuer: verifier.issuer().to_owned(),
             policy: Policy::new(verifier),
             principal_claim: "sub".into(),
             scope: PolicyScope::Api,
@@ -226,8 +235,15 @@ impl Authorizer {
     }
 
     async fn verify(&self, token: Option<&str>) -> Result<Verdict, AuthorizerError> {
-        let token = token.ok_or(AuthorizerError::Unauthorized)?;
-        match self.policy.authenticate_token(token).await {
+        let Some(token) = token else {
+            self.log_refusal("missing_token");
+            return Err(AuthorizerError::Unauthorized);
+        };
+        let outcome = self.policy.authenticate_token(token).await;
+        if let Err(rejection) = &outcome {
+            self.log_refusal(rejection.kind());
+        }
+        match outcome {
             Ok(Verified::Id(c)) => Ok(Verdict::Allow(CognitoClaims::Id(c))),
             Ok(Verified::Access(c)) => Ok(Verdict::Allow(CognitoClaims::Access(c))),
             Ok(_) => Err(AuthorizerError::Unauthorized),
@@ -238,6 +254,16 @@ impl Authorizer {
                 _ => Err(AuthorizerError::Unauthorized),
             },
         }
+    }
+
+    /// One JSON line per refusal: its kind and the pool's issuer, never the token.
+    fn log_refusal(&self, kind: &str) {
+        tracing::info!(
+            target: "cognito_lambda_authorizer",
+            kind,
+            issuer = self.issuer.as_str(),
+            "request refused"
+        );
     }
 
     fn rest_policy(

@@ -11,11 +11,20 @@
 //! | `POLICY_SCOPE` | `api` (whole API and stage, cache-friendly) or `method` | `api` |
 //! | `REQUIRED_GROUPS`, `REQUIRED_SCOPES` | comma-separated, any-of; others get a Deny | none |
 //! | `JWKS_FILE` | a JWKS bundled with the function: no network on cold start | fetch it |
+//! | `JWKS_URI` | where the key set is fetched (a mirror; plain `http` only on loopback) | the pool's |
+//! | `FETCH_TIMEOUT_MS` | one HTTP request for the JWKS (connect included) | `1000` |
+//! | `FETCH_DEADLINE_MS` | a whole key fetch, retries and waiting included | `1500` |
+//! | `AWS_LAMBDA_LOG_LEVEL`, `RUST_LOG` | log level (JSON lines on stdout) | `info` |
+//!
+//! The defaults fit Lambda's default 3 s timeout. Whatever they are, a verdict never outlives
+//! the invocation: past its deadline (less 100 ms to answer in) the invocation fails with
+//! `DeadlineExceeded`.
 
 use std::env;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use cognito_lambda_authorizer::{Authorizer, PolicyScope};
-use cognito_verifier::{CognitoVerifier, TokenUse};
+use cognito_lambda_authorizer::{Authorizer, AuthorizerError, PolicyScope};
+use cognito_verifier::{CognitoVerifier, HttpFetcher, KeyCacheConfig, TokenUse};
 use lambda_runtime::{Diagnostic, Error, LambdaEvent, service_fn};
 
 fn var(name: &str) -> Option<String> {
@@ -33,6 +42,50 @@ fn list(name: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// A duration in milliseconds from the environment: 1 ms to 60 s.
+fn millis(name: &str, default: u64) -> Result<Duration, Error> {
+    let Some(value) = var(name) else {
+        return Ok(Duration::from_millis(default));
+    };
+    match value.trim().parse::<u64>() {
+        Ok(ms) if (1..=60_000).contains(&ms) => Ok(Duration::from_millis(ms)),
+        _ => Err(
+            format!("{name} {value:?} is not a whole number of milliseconds from 1 to 60000")
+                .into(),
+        ),
+    }
+}
+
+/// JSON lines on stdout (for `CloudWatch`), level from `AWS_LAMBDA_LOG_LEVEL`, else `RUST_LOG`, else
+/// `info`.
+fn init_logging() {
+    let level = var("AWS_LAMBDA_LOG_LEVEL")
+        .or_else(|| var("RUST_LOG"))
+        .unwrap_or_else(|| "info".into())
+        .to_ascii_lowercase();
+    let filter = tracing_subscriber::EnvFilter::try_new(&level)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(filter)
+        .with_writer(std::io::stdout)
+        .init();
+}
+
+/// Runs `verdict` within the invocation's deadline (epoch milliseconds) less 100 ms.
+async fn within<T>(
+    deadline_ms: u64,
+    verdict: impl Future<Output = Result<T, AuthorizerError>>,
+) -> Result<T, AuthorizerError> {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+    let left = Duration::from_millis(deadline_ms.saturating_sub(now).saturating_sub(100));
+    tokio::time::timeout(left, verdict)
+        .await
+        .unwrap_or(Err(AuthorizerError::DeadlineExceeded))
+}
+
 async fn authorizer() -> Result<Authorizer, Error> {
     let pool = var("USER_POOL_ID").ok_or("USER_POOL_ID is not set")?;
     let token_use = match var("TOKEN_USE").as_deref() {
@@ -45,16 +98,44 @@ async fn authorizer() -> Result<Authorizer, Error> {
     if client_ids.is_empty() {
         return Err("CLIENT_IDS is not set".into());
     }
+    let request_timeout = millis("FETCH_TIMEOUT_MS", 1000)?;
+    let jwks_uri = var("JWKS_URI");
+    let loopback = jwks_uri.as_deref().is_some_and(|uri| {
+        [
+            "http://127.0.0.1:",
+            "http://127.0.0.1/",
+            "http://localhost:",
+            "http://[::1]:",
+        ]
+        .iter()
+        .any(|p| uri.starts_with(p))
+    });
+    let mut fetcher = HttpFetcher::builder()
+        .connect_timeout(request_timeout)
+        .request_timeout(request_timeout);
+    if loopback {
+        fetcher = fetcher.allow_insecure_http();
+    }
+    let fetcher = fetcher.build()?;
     let mut builder = CognitoVerifier::builder(pool)
         .client_ids(client_ids)
-        .token_use(token_use);
+        .token_use(token_use)
+        .fetcher(fetcher)
+        .key_cache(KeyCacheConfig::default().fetch_deadline(millis("FETCH_DEADLINE_MS", 1500)?));
+    if let Some(uri) = jwks_uri {
+        builder = builder.jwks_uri(uri);
+        if loopback {
+            builder = builder.allow_insecure_http();
+        }
+    }
     if let Some(path) = var("JWKS_FILE") {
         builder = builder.jwks(std::fs::read_to_string(&path).map_err(|e| format!("{path}: {e}"))?);
     }
     let verifier = builder.build()?;
     if var("JWKS_FILE").is_none() {
-        // Take the first fetch off the first request; a failure here is retried on demand.
-        let _ = verifier.hydrate().await;
+        // Take the first fetch off the first request; a failure here is retried on demand. Lambda
+        // bounds init at 10 s: never spend more than 2 s of it here.
+        let _ = tokio::time::timeout(Duration::from_secs(2), verifier.hydrate()).await;
     }
     let groups = list("REQUIRED_GROUPS");
     let scopes = list("REQUIRED_SCOPES");
@@ -75,30 +156,39 @@ async fn authorizer() -> Result<Authorizer, Error> {
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
+    init_logging();
     let authorizer = authorizer().await?;
     let a = &authorizer;
     match var("AUTHORIZER_TYPE").as_deref() {
         None | Some("rest-token") => {
             lambda_runtime::run(service_fn(|e: LambdaEvent<_>| async move {
-                a.rest_token(e.payload).await.map_err(Diagnostic::from)
+                within(e.context.deadline, a.rest_token(e.payload))
+                    .await
+                    .map_err(Diagnostic::from)
             }))
             .await
         }
         Some("rest-request") => {
             lambda_runtime::run(service_fn(|e: LambdaEvent<_>| async move {
-                a.rest_request(e.payload).await.map_err(Diagnostic::from)
+                within(e.context.deadline, a.rest_request(e.payload))
+                    .await
+                    .map_err(Diagnostic::from)
             }))
             .await
         }
         Some("http-simple") => {
             lambda_runtime::run(service_fn(|e: LambdaEvent<_>| async move {
-                a.http_simple(e.payload).await.map_err(Diagnostic::from)
+                within(e.context.deadline, a.http_simple(e.payload))
+                    .await
+                    .map_err(Diagnostic::from)
             }))
             .await
         }
         Some("http-iam") => {
             lambda_runtime::run(service_fn(|e: LambdaEvent<_>| async move {
-                a.http_iam(e.payload).await.map_err(Diagnostic::from)
+                within(e.context.deadline, a.http_iam(e.payload))
+                    .await
+                    .map_err(Diagnostic::from)
             }))
             .await
         }

@@ -103,6 +103,8 @@ async fn connection(stream: TcpStream, runtime: Arc<Runtime>) {
 struct Function {
     child: Child,
     runtime: Arc<Runtime>,
+    /// The function's stdout, line by line (its JSON log).
+    log: Arc<Mutex<Vec<String>>>,
 }
 
 impl Drop for Function {
@@ -131,11 +133,28 @@ impl Function {
             .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
             .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
             .envs(env.iter().copied())
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        Self { child, runtime }
+        let mut child = child;
+        let stdout = child.stdout.take().unwrap();
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let lines = Arc::clone(&log);
+        std::thread::spawn(move || {
+            use std::io::BufRead as _;
+            for line in std::io::BufReader::new(stdout)
+                .lines()
+                .map_while(Result::ok)
+            {
+                lines.lock().unwrap().push(line);
+            }
+        });
+        Self {
+            child,
+            runtime,
+            log,
+        }
     }
 
     /// Queues `event` and waits for what the function posts for it.
@@ -253,6 +272,27 @@ async fn rest_token_through_the_runtime_api() {
     let again = f.invoke("7", event("rest_token.json", &token)).await;
     assert_eq!(response(&again)["principalId"], "alice");
     assert_eq!(issuer.jwks_requests(), 0, "the bundled key set was enough");
+    // One JSON line per refusal, with its kind and the pool's issuer; never a token.
+    let log = f.log.lock().unwrap().clone();
+    let refusals: Vec<Value> = log
+        .iter()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v["fields"]["message"] == "request refused")
+        .collect();
+    let kinds: Vec<&str> = refusals
+        .iter()
+        .map(|v| v["fields"]["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["expired", "malformed", "malformed"], "{log:?}");
+    assert!(
+        refusals
+            .iter()
+            .all(|v| v["fields"]["issuer"] == issuer.issuer())
+    );
+    assert!(
+        log.iter().all(|l| !l.contains(&token[..40])),
+        "a token was logged"
+    );
     let _ = std::fs::remove_file(jwks);
 }
 
@@ -304,4 +344,67 @@ async fn rest_request_and_http_api_through_the_runtime_api() {
     );
     unauthorized(&f.invoke("i2", event("http_v2.json", &expired)).await);
     let _ = std::fs::remove_file(jwks);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_verdict_never_outlives_the_invocation() {
+    // A JWKS endpoint that accepts and never answers, and fetch limits longer than the
+    // invocation: the invocation's deadline (3 s here) still bounds the verdict.
+    let silent = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let jwks_uri = format!("http://{}/jwks.json", silent.local_addr().unwrap());
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((stream, _)) = silent.accept().await {
+            held.push(stream);
+        }
+    });
+    let issuer = TestIssuer::start().await.unwrap();
+    let started = Instant::now();
+    let f = Function::start(&[
+        ("USER_POOL_ID", issuer.pool_id().as_str()),
+        ("CLIENT_IDS", CLIENT),
+        ("JWKS_URI", &jwks_uri),
+        ("FETCH_TIMEOUT_MS", "60000"),
+        ("FETCH_DEADLINE_MS", "60000"),
+    ])
+    .await;
+    let token = issuer.access_token(CLIENT).sign();
+    let posted = f.invoke("d1", event("rest_token.json", &token)).await;
+    match posted {
+        Posted::Error { error_type, .. } => assert_eq!(error_type, "DeadlineExceeded"),
+        Posted::Response(v) => panic!("expected DeadlineExceeded, got {v}"),
+    }
+    // Init waited at most 2 s for the first fetch, the invocation at most its 3 s.
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn bad_configuration_fails_the_init_at_once_with_its_reason() {
+    // Lambda reports a process that exits during init (Runtime.ExitError) with its output.
+    for (name, value) in [
+        ("FETCH_TIMEOUT_MS", "0"),
+        ("FETCH_DEADLINE_MS", "soon"),
+        ("TOKEN_USE", "both"),
+    ] {
+        let started = Instant::now();
+        let out = Command::new(env!("CARGO_BIN_EXE_cognito-lambda-authorizer"))
+            .env_clear()
+            .env("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9")
+            .env("AWS_LAMBDA_FUNCTION_NAME", "authorizer")
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+            .env("USER_POOL_ID", "eu-west-1_TestPool1")
+            .env("CLIENT_IDS", CLIENT)
+            .env(name, value)
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{name}={value} started");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(name), "{name}: {stderr}");
+        assert!(started.elapsed() < Duration::from_secs(5));
+    }
 }
