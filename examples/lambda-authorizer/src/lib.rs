@@ -25,7 +25,7 @@ use aws_lambda_events::apigw::{
 use aws_lambda_events::http::HeaderMap;
 use aws_lambda_events::iam::{IamPolicyEffect, IamPolicyStatement};
 use cognito_verifier::auth::{Policy, Verified, bearer_token};
-use cognito_verifier::{CognitoClaims, CognitoVerifier, Error};
+use cognito_verifier::{CognitoClaims, CognitoVerifier, Error, MultiPoolVerifier};
 use serde_json::{Map, Value};
 
 /// What an allowed policy covers.
@@ -114,6 +114,20 @@ impl Authorizer {
     pub fn new(verifier: CognitoVerifier) -> Self {
         Self {
             issuer: verifier.issuer().to_owned(),
+            policy: Policy::new(verifier),
+            principal_claim: "sub".into(),
+            scope: PolicyScope::Api,
+            token_header: "authorization".into(),
+        }
+    }
+
+    /// An authorizer accepting the tokens of several pools (routed by `iss`); otherwise as
+    /// [`new`](Self::new).
+    #[must_use]
+    pub fn multi(verifier: MultiPoolVerifier) -> Self {
+        let issuers: Vec<&str> = verifier.pools().map(|(issuer, _)| issuer).collect();
+        Self {
+            issuer: issuers.join(","),
             policy: Policy::new(verifier),
             principal_claim: "sub".into(),
             scope: PolicyScope::Api,

@@ -2,7 +2,8 @@
 //!
 //! | variable | meaning | default |
 //! |---|---|---|
-//! | `USER_POOL_ID` | the pool, `<region>_<id>` | required |
+//! | `USER_POOL_ID` | the pool, `<region>_<id>` | required (or `USER_POOL_IDS`) |
+//! | `USER_POOL_IDS` | several pools, comma-separated: tokens are routed by `iss` (keys fetched; `JWKS_FILE` and `JWKS_URI` are for one pool) | |
 //! | `CLIENT_IDS` | accepted app client ids, comma-separated | required |
 //! | `TOKEN_USE` | `id`, `access` or `any` | `access` |
 //! | `AUTHORIZER_TYPE` | `rest-token`, `rest-request`, `http-simple` or `http-iam` | `rest-token` |
@@ -24,7 +25,7 @@ use std::env;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use cognito_lambda_authorizer::{Authorizer, AuthorizerError, PolicyScope};
-use cognito_verifier::{CognitoVerifier, HttpFetcher, KeyCacheConfig, TokenUse};
+use cognito_verifier::{CognitoVerifier, HttpFetcher, KeyCacheConfig, MultiPoolVerifier, TokenUse};
 use lambda_runtime::{Diagnostic, Error, LambdaEvent, service_fn};
 
 fn var(name: &str) -> Option<String> {
@@ -87,7 +88,14 @@ async fn within<T>(
 }
 
 async fn authorizer() -> Result<Authorizer, Error> {
-    let pool = var("USER_POOL_ID").ok_or("USER_POOL_ID is not set")?;
+    let pools = list("USER_POOL_IDS");
+    let pool = var("USER_POOL_ID");
+    if pool.is_some() && !pools.is_empty() {
+        return Err("set USER_POOL_ID or USER_POOL_IDS, not both".into());
+    }
+    if pool.is_none() && pools.is_empty() {
+        return Err("USER_POOL_ID is not set".into());
+    }
     let token_use = match var("TOKEN_USE").as_deref() {
         None | Some("access") => TokenUse::Access,
         Some("id") => TokenUse::Id,
@@ -99,6 +107,7 @@ async fn authorizer() -> Result<Authorizer, Error> {
         return Err("CLIENT_IDS is not set".into());
     }
     let request_timeout = millis("FETCH_TIMEOUT_MS", 1000)?;
+    let fetch_deadline = millis("FETCH_DEADLINE_MS", 1500)?;
     let jwks_uri = var("JWKS_URI");
     let loopback = jwks_uri.as_deref().is_some_and(|uri| {
         [
@@ -117,29 +126,55 @@ async fn authorizer() -> Result<Authorizer, Error> {
         fetcher = fetcher.allow_insecure_http();
     }
     let fetcher = fetcher.build()?;
-    let mut builder = CognitoVerifier::builder(pool)
-        .client_ids(client_ids)
-        .token_use(token_use)
-        .fetcher(fetcher)
-        .key_cache(KeyCacheConfig::default().fetch_deadline(millis("FETCH_DEADLINE_MS", 1500)?));
-    if let Some(uri) = jwks_uri {
-        builder = builder.jwks_uri(uri);
-        if loopback {
-            builder = builder.allow_insecure_http();
+    let builder = |pool: &str| {
+        CognitoVerifier::builder(pool)
+            .client_ids(client_ids.iter().cloned())
+            .token_use(token_use)
+            .fetcher(fetcher.clone())
+            .key_cache(KeyCacheConfig::default().fetch_deadline(fetch_deadline))
+    };
+    // Each branch takes the first fetch off the first request (a failure is retried on demand);
+    // Lambda bounds init at 10 s: never spend more than 2 s of it there.
+    let authorizer = if let Some(pool) = pool {
+        let mut builder = builder(&pool);
+        if let Some(uri) = jwks_uri {
+            builder = builder.jwks_uri(uri);
+            if loopback {
+                builder = builder.allow_insecure_http();
+            }
         }
-    }
-    if let Some(path) = var("JWKS_FILE") {
-        builder = builder.jwks(std::fs::read_to_string(&path).map_err(|e| format!("{path}: {e}"))?);
-    }
-    let verifier = builder.build()?;
-    if var("JWKS_FILE").is_none() {
-        // Take the first fetch off the first request; a failure here is retried on demand. Lambda
-        // bounds init at 10 s: never spend more than 2 s of it here.
-        let _ = tokio::time::timeout(Duration::from_secs(2), verifier.hydrate()).await;
-    }
+        let jwks_file = var("JWKS_FILE");
+        if let Some(path) = &jwks_file {
+            builder =
+                builder.jwks(std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?);
+        }
+        let verifier = builder.build()?;
+        if jwks_file.is_none() {
+            let _ = tokio::time::timeout(Duration::from_secs(2), verifier.hydrate()).await;
+        }
+        Authorizer::new(verifier)
+    } else {
+        if var("JWKS_FILE").is_some() || jwks_uri.is_some() {
+            return Err(
+                "JWKS_FILE and JWKS_URI are for one pool (USER_POOL_ID), not USER_POOL_IDS".into(),
+            );
+        }
+        let verifiers = pools
+            .iter()
+            .map(|pool| builder(pool).build())
+            .collect::<Result<Vec<_>, _>>()?;
+        let all = verifiers.clone();
+        let _ = tokio::time::timeout(Duration::from_secs(2), async move {
+            for verifier in all {
+                let _ = verifier.hydrate().await;
+            }
+        })
+        .await;
+        Authorizer::multi(MultiPoolVerifier::new(verifiers)?)
+    };
     let groups = list("REQUIRED_GROUPS");
     let scopes = list("REQUIRED_SCOPES");
-    let mut authorizer = Authorizer::new(verifier)
+    let mut authorizer = authorizer
         .required_groups(&groups.iter().map(String::as_str).collect::<Vec<_>>())
         .required_scopes(&scopes.iter().map(String::as_str).collect::<Vec<_>>());
     if let Some(claim) = var("PRINCIPAL_CLAIM") {

@@ -285,3 +285,39 @@ async fn responses_carry_no_null_fields() {
     }
     assert_eq!(responses[5]["isAuthorized"], false);
 }
+
+#[tokio::test]
+async fn several_pools_route_by_issuer() {
+    use cognito_verifier::MultiPoolVerifier;
+    let first = TestIssuer::start().await.unwrap();
+    let second = TestIssuer::start_for_pool("us-east-1_Second2", cognito_verifier::SystemClock)
+        .await
+        .unwrap();
+    let verifier = |issuer: &TestIssuer| {
+        issuer
+            .verifier_builder(CLIENT)
+            .token_use(TokenUse::Access)
+            .jwks(issuer.jwks_json())
+            .build()
+            .unwrap()
+    };
+    let a =
+        Authorizer::multi(MultiPoolVerifier::new([verifier(&first), verifier(&second)]).unwrap());
+    for (issuer, sub) in [(&first, "from-first"), (&second, "from-second")] {
+        let token = issuer.access_token(CLIENT).subject(sub).sign();
+        let response = json_of(
+            &a.rest_token(event("rest_token.json", &token))
+                .await
+                .unwrap(),
+        );
+        assert_eq!(response["principalId"], sub);
+    }
+    let stranger = TestIssuer::start_for_pool("eu-west-2_Stranger3", cognito_verifier::SystemClock)
+        .await
+        .unwrap();
+    let token = stranger.access_token(CLIENT).sign();
+    assert!(matches!(
+        a.rest_token(event("rest_token.json", &token)).await,
+        Err(AuthorizerError::Unauthorized)
+    ));
+}
