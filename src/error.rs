@@ -493,6 +493,11 @@ pub enum BuildError {
     /// A required setting was not given, and weakening the check needs an explicit opt-out.
     #[error("{0}")]
     Missing(&'static str),
+    /// A load balancer ARN given to [`AlbVerifier`](crate::alb::AlbVerifier) is not one.
+    #[error(
+        "invalid load balancer ARN {0:?}: expected arn:<partition>:elasticloadbalancing:<region>:<account>:loadbalancer/app/<name>/<id>"
+    )]
+    InvalidLoadBalancerArn(String),
     /// A setting's value is out of its allowed range.
     #[error("invalid setting {setting}: {reason}")]
     InvalidSetting {

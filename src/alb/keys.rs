@@ -2,7 +2,7 @@
 //! `<base>/<kid>`, cached per kid.
 //!
 //! A key never changes under its kid, so a fetched key stays until the cache is full (then the
-//! oldest goes). Keys given to the builder are configuration and never leave. Fetches are
+//! oldest goes). Verifications read the keys from a snapshot, without a lock. Keys given to the builder are configuration and never leave. Fetches are
 //! bounded: one at a time for the whole verifier (single flight), each within the fetch deadline
 //! (waiting included), with the fetcher's own body cap. After the endpoint says a kid does not
 //! exist (403/404), that kid and every other unknown kid are refused as `unknown_kid` (401) for
@@ -10,11 +10,11 @@
 //! never an outage. After a failed fetch (timeout, 5xx, garbage), unknown kids are `jwks_fetch`
 //! (503, with `Retry-After`) for a short pause; known kids keep verifying.
 
-use std::borrow::Cow;
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use arc_swap::ArcSwap;
 use aws_lc_rs::signature::{self, ParsedPublicKey};
 
 use crate::clock::Clock;
@@ -73,12 +73,11 @@ enum Pause {
     Failed,
 }
 
+/// What changes under the lock: the eviction order and the pause. The keys themselves are read
+/// without a lock (`AlbKeys::keys`).
 #[derive(Default)]
 struct State {
-    /// Keys given to the builder: never evicted.
-    configured: HashMap<Box<str>, Arc<EcKey>>,
-    /// Fetched keys, oldest first in `order`.
-    fetched: HashMap<Box<str>, Arc<EcKey>>,
+    /// Fetched kids, oldest first (configured kids are never evicted, so never listed).
     order: VecDeque<Box<str>>,
     /// Until when (clock time) unknown kids are refused, and why.
     paused: Option<(Duration, Pause)>,
@@ -91,6 +90,9 @@ pub(crate) struct AlbKeys {
     max_keys: usize,
     cooldown: Duration,
     deadline: Duration,
+    /// Configured and fetched keys: a snapshot read without a lock on every verification,
+    /// replaced whole (under `state`'s lock) when a key is added.
+    keys: ArcSwap<HashMap<Box<str>, Arc<EcKey>>>,
     state: Mutex<State>,
     flight: tokio::sync::Mutex<()>,
 }
@@ -120,10 +122,8 @@ impl AlbKeys {
             max_keys,
             cooldown,
             deadline,
-            state: Mutex::new(State {
-                configured,
-                ..State::default()
-            }),
+            keys: ArcSwap::from_pointee(configured),
+            state: Mutex::new(State::default()),
             flight: tokio::sync::Mutex::new(()),
         }
     }
@@ -140,12 +140,7 @@ impl AlbKeys {
 
     /// The key for `kid` if it is cached, without I/O.
     pub(crate) fn cached(&self, kid: &str) -> Option<Arc<EcKey>> {
-        let state = self.state();
-        state
-            .configured
-            .get(kid)
-            .or_else(|| state.fetched.get(kid))
-            .cloned()
+        self.keys.load().get(kid).cloned()
     }
 
     /// The key for `kid`, or why there is none, from the cache or without I/O when refused.
@@ -216,15 +211,18 @@ impl AlbKeys {
 
     fn remember(&self, kid: &str, key: EcKey) -> Arc<EcKey> {
         let key = Arc::new(key);
+        // Writers hold the state lock, so no two replace the snapshot at once.
         let mut state = self.state();
-        while state.fetched.len() >= self.max_keys {
+        let mut keys = HashMap::clone(&self.keys.load());
+        while state.order.len() >= self.max_keys {
             let Some(oldest) = state.order.pop_front() else {
                 break;
             };
-            state.fetched.remove(&oldest);
+            keys.remove(&oldest);
         }
-        state.fetched.insert(kid.into(), Arc::clone(&key));
+        keys.insert(kid.into(), Arc::clone(&key));
         state.order.push_back(kid.into());
+        self.keys.store(Arc::new(keys));
         key
     }
 
@@ -242,9 +240,7 @@ fn unknown(kid: &str) -> Error {
     Error::UnknownKid { kid: excerpt(kid) }
 }
 
-/// A PEM key given to the builder, parsed, or the build error.
-pub(crate) fn configured_key(pem: &str) -> Result<Arc<EcKey>, Cow<'static, str>> {
-    EcKey::from_pem(pem.as_bytes())
-        .map(Arc::new)
-        .map_err(Cow::Borrowed)
+/// A PEM key given to the builder, parsed, or what is wrong with it.
+pub(crate) fn configured_key(pem: &str) -> Result<Arc<EcKey>, &'static str> {
+    EcKey::from_pem(pem.as_bytes()).map(Arc::new)
 }

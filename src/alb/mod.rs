@@ -52,10 +52,11 @@ use crate::clock::{Clock, SystemClock, unix_seconds};
 use crate::cognito::pool::UserPoolId;
 use crate::error::{BuildError, Error, excerpt};
 use crate::jwks::fetch::JwksFetcher;
+use crate::jwt::claims::check_exp;
 use crate::jwt::parse::DEFAULT_MAX_TOKEN_LEN;
 use crate::verifier::{DEFAULT_LEEWAY, MAX_LEEWAY, check_url};
 
-use self::keys::{AlbKeys, configured_key};
+use self::keys::{AlbKeys, EcKey, configured_key};
 use self::token::{AlbHeader, AlbToken};
 
 /// The header an ALB puts its signed user claims in.
@@ -199,24 +200,24 @@ impl AlbVerifier {
     /// As [`verify`](Self::verify); a key that is not cached is `key_not_cached` (or
     /// `unknown_kid` for a verifier that never fetches).
     pub fn verify_sync(&self, token: &str) -> Result<AlbClaims, Error> {
+        let result = self.verify_sync_inner(token);
+        Self::trace(&result);
+        result
+    }
+
+    fn verify_sync_inner(&self, token: &str) -> Result<AlbClaims, Error> {
         let decoded = AlbToken::decode(token, self.inner.max_token_len)?;
         let header = decoded.header()?;
         self.check_signer(&header)?;
-        let key = match self.inner.keys.cached(&header.kid) {
-            Some(key) => key,
-            None if self.inner.keys.fetches() => {
-                return Err(Error::KeyNotCached {
-                    kid: excerpt(&header.kid),
-                });
-            }
-            None => {
-                return Err(Error::UnknownKid {
-                    kid: excerpt(&header.kid),
-                });
-            }
+        let Some(key) = self.inner.keys.cached(&header.kid) else {
+            let kid = excerpt(&header.kid);
+            return Err(if self.inner.keys.fetches() {
+                Error::KeyNotCached { kid }
+            } else {
+                Error::UnknownKid { kid }
+            });
         };
-        key.verify(decoded.signing_input(), decoded.signature())?;
-        self.claims(&decoded, header)
+        self.finish(&decoded, header, &key)
     }
 
     async fn verify_inner(&self, token: &str) -> Result<AlbClaims, Error> {
@@ -225,8 +226,18 @@ impl AlbVerifier {
         let header = decoded.header()?;
         let base = self.check_signer(&header)?;
         let key = self.inner.keys.get(&header.kid, base).await?;
+        self.finish(&decoded, header, &key)
+    }
+
+    /// The signature, then the claims.
+    fn finish(
+        &self,
+        decoded: &AlbToken<'_>,
+        header: AlbHeader,
+        key: &EcKey,
+    ) -> Result<AlbClaims, Error> {
         key.verify(decoded.signing_input(), decoded.signature())?;
-        self.claims(&decoded, header)
+        self.claims(decoded, header)
     }
 
     /// The key base URL for a trusted `signer`; before any key lookup, so an untrusted signer
@@ -244,15 +255,8 @@ impl AlbVerifier {
     fn claims(&self, decoded: &AlbToken<'_>, header: AlbHeader) -> Result<AlbClaims, Error> {
         let inner = &self.inner;
         let now = unix_seconds(inner.clock.now());
-        let leeway = i64::try_from(inner.leeway).unwrap_or(i64::MAX);
         let exp = header.exp.ok_or(Error::MissingClaim { claim: "exp" })?;
-        if now >= exp.saturating_add(leeway) {
-            return Err(Error::Expired {
-                exp,
-                now,
-                leeway: inner.leeway,
-            });
-        }
+        check_exp(exp, now, inner.leeway)?;
         if let Some(accepted) = &inner.client_ids {
             let client = header
                 .client
@@ -283,19 +287,10 @@ impl AlbVerifier {
                 Some(_) => return Err(invalid("iss", "not a string")),
             }
         }
-        match payload.get("exp") {
+        match payload.get("exp").map(Value::as_i64) {
             None => {}
-            Some(v) => match v.as_i64() {
-                Some(p) if now >= p.saturating_add(leeway) => {
-                    return Err(Error::Expired {
-                        exp: p,
-                        now,
-                        leeway: inner.leeway,
-                    });
-                }
-                Some(_) => {}
-                None => return Err(invalid("exp", "not an integer")),
-            },
+            Some(Some(payload_exp)) => check_exp(payload_exp, now, inner.leeway)?,
+            Some(None) => return Err(invalid("exp", "not an integer")),
         }
         let sub = match payload.remove("sub") {
             Some(Value::String(s)) if !s.is_empty() => s,
@@ -567,10 +562,8 @@ impl AlbVerifierBuilder {
         }
         let mut signers = HashMap::new();
         for arn in &self.arns {
-            let (partition, region) = parse_arn(arn).ok_or(BuildError::InvalidSetting {
-                setting: "load balancer ARN",
-                reason: "not arn:<partition>:elasticloadbalancing:<region>:<account>:loadbalancer/app/<name>/<id>",
-            })?;
+            let (partition, region) =
+                parse_arn(arn).ok_or_else(|| BuildError::InvalidLoadBalancerArn(arn.clone()))?;
             let base = match (&self.keys_uri, &self.region) {
                 (Some(uri), _) => uri.trim_end_matches('/').to_owned(),
                 (None, Some(region)) => key_endpoint(partition, region),
@@ -583,8 +576,7 @@ impl AlbVerifierBuilder {
             if !token::is_uuid(kid) {
                 return Err(setting("key", "the kid is not a UUID"));
             }
-            let key = configured_key(pem)
-                .map_err(|_| setting("key", "not a PEM public key on P-256 (ES256)"))?;
+            let key = configured_key(pem).map_err(|reason| setting("key", reason))?;
             configured.insert(kid.clone().into_boxed_str(), key);
         }
         let fetcher = if self.no_fetch {

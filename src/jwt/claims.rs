@@ -91,13 +91,7 @@ impl Validation {
             claims.exp.ok_or(Error::MissingClaim { claim: "exp" })?,
             "exp",
         )?;
-        if now >= exp.saturating_add(leeway) {
-            return Err(Error::Expired {
-                exp,
-                now,
-                leeway: self.leeway,
-            });
-        }
+        check_exp(exp, now, self.leeway)?;
         if let Some(nbf) = claims.nbf {
             let nbf = numeric_date(nbf, "nbf")?;
             if now.saturating_add(leeway) < nbf {
@@ -150,6 +144,15 @@ pub(crate) fn check_audience(aud: &JsonValue<'_>, accepted: &[Box<str>]) -> Resu
             "a string or an array of strings",
         )),
     }
+}
+
+/// `exp` against `now` (both seconds since the epoch) with `leeway` seconds of tolerance: expired
+/// from `exp + leeway` on, to the second.
+pub(crate) fn check_exp(exp: i64, now: i64, leeway: u64) -> Result<(), Error> {
+    if now >= exp.saturating_add(i64::try_from(leeway).unwrap_or(i64::MAX)) {
+        return Err(Error::Expired { exp, now, leeway });
+    }
+    Ok(())
 }
 
 /// A NumericDate (RFC 7519 §2): a JSON number of seconds since the epoch. Fractions are cut

@@ -483,3 +483,41 @@ async fn the_layer_reads_the_alb_header_by_default() {
     assert_eq!(status, 401);
     assert!(body.contains("wrong_signer"), "{body}");
 }
+
+#[tokio::test]
+async fn fetched_keys_are_bounded_and_the_oldest_goes_first() {
+    let alb = TestAlb::start().await.unwrap();
+    let verifier = alb.verifier_builder(CLIENT).max_keys(1).build().unwrap();
+    let first = alb.token(CLIENT).sign();
+    verifier.verify(&first).await.unwrap();
+    alb.rotate_key().unwrap();
+    let second = alb.token(CLIENT).sign();
+    verifier.verify(&second).await.unwrap();
+    assert_eq!(alb.key_requests(), 2);
+    // The first key made room for the second: verifying with it fetches it again.
+    assert_eq!(kind(verifier.verify_sync(&first)), ErrorKind::KeyNotCached);
+    verifier.verify_sync(&second).unwrap();
+    verifier.verify(&first).await.unwrap();
+    assert_eq!(alb.key_requests(), 3);
+}
+
+#[test]
+fn build_errors_name_what_is_wrong() {
+    let e = AlbVerifier::builder(["arn:aws:s3:::my-bucket"])
+        .user_pool_id("eu-west-1_AbC123")
+        .client_ids(["c"])
+        .build()
+        .unwrap_err();
+    assert_eq!(
+        e,
+        BuildError::InvalidLoadBalancerArn("arn:aws:s3:::my-bucket".into())
+    );
+    assert!(e.to_string().contains("arn:aws:s3:::my-bucket"), "{e}");
+    let e = AlbVerifier::builder([DEFAULT_TEST_ALB_ARN])
+        .user_pool_id("eu-west-1_AbC123")
+        .client_ids(["c"])
+        .key(MADE_UP_KID, "not a key")
+        .build()
+        .unwrap_err();
+    assert!(e.to_string().contains("not a PEM PUBLIC KEY"), "{e}");
+}
