@@ -1,6 +1,9 @@
 //! The shipped binary, run as Lambda runs it: a small Runtime API server on 127.0.0.1
 //! (`AWS_LAMBDA_RUNTIME_API`) hands it API Gateway's documented events one by one and records
 //! what it posts back (`/response` or `/error`), over HTTP/1.1 keep-alive as Lambda does.
+//!
+//! `AUTHORIZER_BIN` points the tests at another build of the binary: `scripts/build-lambda`
+//! runs them against the `bootstrap` it produced for Amazon Linux 2023.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 use std::collections::VecDeque;
@@ -14,6 +17,12 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 
 const CLIENT: &str = "orders-app";
+
+/// The binary under test: `AUTHORIZER_BIN` if set, else the one cargo built for this test.
+fn binary() -> std::ffi::OsString {
+    std::env::var_os("AUTHORIZER_BIN")
+        .unwrap_or_else(|| env!("CARGO_BIN_EXE_cognito-lambda-authorizer").into())
+}
 
 /// What the function posted for one invocation.
 #[derive(Debug, Clone)]
@@ -126,7 +135,7 @@ impl Function {
                 tokio::spawn(connection(stream, Arc::clone(&served)));
             }
         });
-        let child = Command::new(env!("CARGO_BIN_EXE_cognito-lambda-authorizer"))
+        let child = Command::new(binary())
             .env_clear()
             .env("AWS_LAMBDA_RUNTIME_API", &address)
             .env("AWS_LAMBDA_FUNCTION_NAME", "authorizer")
@@ -391,7 +400,7 @@ fn bad_configuration_fails_the_init_at_once_with_its_reason() {
         ("TOKEN_USE", "both"),
     ] {
         let started = Instant::now();
-        let out = Command::new(env!("CARGO_BIN_EXE_cognito-lambda-authorizer"))
+        let out = Command::new(binary())
             .env_clear()
             .env("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9")
             .env("AWS_LAMBDA_FUNCTION_NAME", "authorizer")
