@@ -510,7 +510,9 @@ pub enum BuildError {
     /// issuer, so a token could not be routed unambiguously.
     #[error("issuer {0:?} is accepted by more than one verifier")]
     DuplicateIssuer(String),
-    /// The HTTP client could not be built.
+    /// The HTTP client could not be built. [`HttpFetcher`](crate::HttpFetcher) no longer
+    /// returns it (its client is built on the first fetch, whose failure is a
+    /// [`JwksError::Transport`]); kept for fetchers of other crates and for compatibility.
     #[error("cannot build the HTTP client: {0}")]
     HttpClient(String),
 }

@@ -3,9 +3,13 @@
 //! while streaming, status 200 only, redirects followed only to the same host and scheme,
 //! `https` only unless plain `http` is explicitly allowed, and one retry after a transient failure
 //! (timeout, connection error, 429, 5xx). The key cache's deadline bounds the whole fetch.
+//!
+//! The HTTP client (and with it the TLS root store, read from the system's certificate files)
+//! is built on the first fetch, not by `build()`: a verifier that starts from a bundled or
+//! preloaded key set pays nothing for it until it fetches (about 8 ms of a Lambda cold start).
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use reqwest::header::{ACCEPT, CACHE_CONTROL, CONTENT_LENGTH, HeaderMap};
@@ -40,9 +44,51 @@ const INITIAL_BODY_CAPACITY: usize = 16 * 1024;
 /// ```
 #[derive(Clone)]
 pub struct HttpFetcher {
-    client: reqwest::Client,
+    client: Arc<LazyClient>,
     max_body_bytes: usize,
     retry: bool,
+}
+
+/// The reqwest client, built on the first fetch from the checked settings. A failure to build
+/// it (the TLS backend) is kept and returned by every fetch as a transport error.
+struct LazyClient {
+    connect_timeout: Duration,
+    request_timeout: Duration,
+    allow_http: bool,
+    client: OnceLock<Result<reqwest::Client, Arc<reqwest::Error>>>,
+}
+
+impl LazyClient {
+    fn get(&self) -> Result<&reqwest::Client, Arc<reqwest::Error>> {
+        self.client
+            .get_or_init(|| {
+                let allow_http = self.allow_http;
+                let policy = redirect::Policy::custom(move |attempt| {
+                    let origin = attempt.previous().first();
+                    let same_origin = origin.is_some_and(|o| {
+                        o.host_str() == attempt.url().host_str()
+                            && o.port_or_known_default() == attempt.url().port_or_known_default()
+                            && (o.scheme() == attempt.url().scheme()
+                                || (allow_http && attempt.url().scheme() == "https"))
+                    });
+                    if same_origin && attempt.previous().len() < 3 {
+                        attempt.follow()
+                    } else {
+                        attempt.stop()
+                    }
+                });
+                reqwest::Client::builder()
+                    .connect_timeout(self.connect_timeout)
+                    .timeout(self.request_timeout)
+                    .redirect(policy)
+                    .https_only(!allow_http)
+                    .user_agent(concat!("cognito-verifier/", env!("CARGO_PKG_VERSION")))
+                    .build()
+                    .map_err(Arc::new)
+            })
+            .as_ref()
+            .map_err(Arc::clone)
+    }
 }
 
 impl fmt::Debug for HttpFetcher {
@@ -89,8 +135,11 @@ impl HttpFetcher {
                 }
             }
         };
-        let mut response = self
-            .client
+        let client = self.client.get().map_err(|e| JwksError::Transport {
+            url: uri.to_owned(),
+            source: e,
+        })?;
+        let mut response = client
             .get(uri)
             .header(ACCEPT, "application/json")
             .send()
@@ -183,8 +232,9 @@ impl HttpFetcherBuilder {
     /// Builds the fetcher.
     ///
     /// # Errors
-    /// [`BuildError::HttpClient`] if the TLS backend cannot be initialised;
-    /// [`BuildError::InvalidSetting`] for a zero or too long timeout, or a zero body cap.
+    /// [`BuildError::InvalidSetting`] for a zero or too long timeout, or a zero body cap. The
+    /// HTTP client itself is built on the first fetch; if its TLS backend cannot be
+    /// initialised, that fetch and every later one fail with [`JwksError::Transport`].
     pub fn build(self) -> Result<HttpFetcher, BuildError> {
         for (setting, timeout) in [
             ("connect_timeout", self.connect_timeout),
@@ -203,31 +253,13 @@ impl HttpFetcherBuilder {
                 reason: "must be more than zero",
             });
         }
-        let allow_http = self.allow_http;
-        let policy = redirect::Policy::custom(move |attempt| {
-            let origin = attempt.previous().first();
-            let same_origin = origin.is_some_and(|o| {
-                o.host_str() == attempt.url().host_str()
-                    && o.port_or_known_default() == attempt.url().port_or_known_default()
-                    && (o.scheme() == attempt.url().scheme()
-                        || (allow_http && attempt.url().scheme() == "https"))
-            });
-            if same_origin && attempt.previous().len() < 3 {
-                attempt.follow()
-            } else {
-                attempt.stop()
-            }
-        });
-        let client = reqwest::Client::builder()
-            .connect_timeout(self.connect_timeout)
-            .timeout(self.request_timeout)
-            .redirect(policy)
-            .https_only(!self.allow_http)
-            .user_agent(concat!("cognito-verifier/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| BuildError::HttpClient(e.to_string()))?;
         Ok(HttpFetcher {
-            client,
+            client: Arc::new(LazyClient {
+                connect_timeout: self.connect_timeout,
+                request_timeout: self.request_timeout,
+                allow_http: self.allow_http,
+                client: OnceLock::new(),
+            }),
             max_body_bytes: self.max_body_bytes,
             retry: self.retry,
         })
