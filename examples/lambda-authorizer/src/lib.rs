@@ -25,7 +25,9 @@ use aws_lambda_events::apigw::{
 use aws_lambda_events::http::HeaderMap;
 use aws_lambda_events::iam::{IamPolicyEffect, IamPolicyStatement};
 use cognito_verifier::auth::{Policy, Verified, bearer_token};
-use cognito_verifier::{CognitoClaims, CognitoVerifier, Error, MultiPoolVerifier};
+use cognito_verifier::{
+    CognitoClaims, CognitoVerifier, Error, JwtVerifier, MultiPoolVerifier, TokenUse,
+};
 use serde_json::{Map, Value};
 
 /// What an allowed policy covers.
@@ -101,10 +103,10 @@ pub struct Authorizer {
 
 /// The outcome of verifying a request's token.
 enum Verdict {
-    Allow(CognitoClaims),
+    Allow(Verified),
     /// Authentic, but lacking a required group or scope (claims unknown when the verifier's own
-    /// rules refused it).
-    Deny(Option<CognitoClaims>),
+    /// rules refused it), or, for an HTTP API with IAM policies, not authentic at all.
+    Deny(Option<Verified>),
 }
 
 impl Authorizer {
@@ -128,6 +130,21 @@ impl Authorizer {
         let issuers: Vec<&str> = verifier.pools().map(|(issuer, _)| issuer).collect();
         Self {
             issuer: issuers.join(","),
+            policy: Policy::new(verifier),
+            principal_claim: "sub".into(),
+            scope: PolicyScope::Api,
+            token_header: "authorization".into(),
+        }
+    }
+
+    /// An authorizer for a generic `OpenID Connect` issuer (not a Cognito pool), verified by a
+    /// [`JwtVerifier`]; otherwise as [`new`](Self::new). The `context` holds the token's
+    /// top-level string, number and boolean claims; groups are read from `cognito:groups` and
+    /// scopes from `scope`, as for Cognito.
+    #[must_use]
+    pub fn generic(verifier: JwtVerifier) -> Self {
+        Self {
+            issuer: verifier.issuer().to_owned(),
             policy: Policy::new(verifier),
             principal_claim: "sub".into(),
             scope: PolicyScope::Api,
@@ -220,7 +237,7 @@ impl Authorizer {
         match self.verify(v2_token(&event, &self.token_header)).await {
             Ok(Verdict::Allow(claims)) => {
                 response.is_authorized = true;
-                response.context = Value::Object(context(&claims));
+                response.context = Value::Object(context_of(&claims));
             }
             Ok(Verdict::Deny(_)) | Err(AuthorizerError::Unauthorized) => {
                 response.is_authorized = false;
@@ -230,16 +247,22 @@ impl Authorizer {
         Ok(documented(&response))
     }
 
-    /// HTTP API (payload 2.0) authorizer with an IAM policy response.
+    /// HTTP API (payload 2.0) authorizer with an IAM policy response. A missing or bad token
+    /// gets an explicit Deny (API Gateway answers 403), as AWS's HTTP API guide shows: the
+    /// guide gives a failed invocation (the `Unauthorized` error REST APIs turn into 401) no
+    /// meaning but a 500.
     ///
     /// # Errors
-    /// As [`rest_token`](Self::rest_token).
+    /// [`AuthorizerError::Unavailable`] when keys cannot be fetched.
     pub async fn http_iam(
         &self,
         event: ApiGatewayV2CustomAuthorizerV2Request,
     ) -> Result<Value, AuthorizerError> {
         let token = v2_token(&event, &self.token_header);
-        let verdict = self.verify(token).await?;
+        let verdict = match self.verify(token).await {
+            Err(AuthorizerError::Unauthorized) => Verdict::Deny(None),
+            other => other?,
+        };
         let rest = self.rest_policy(&verdict, event.route_arn.as_deref().unwrap_or_default());
         let mut response = ApiGatewayV2CustomAuthorizerIamPolicyResponse::default();
         response.principal_id = rest.principal_id;
@@ -258,8 +281,9 @@ impl Authorizer {
             self.log_refusal(rejection.kind());
         }
         match outcome {
-            Ok(Verified::Id(c)) => Ok(Verdict::Allow(CognitoClaims::Id(c))),
-            Ok(Verified::Access(c)) => Ok(Verdict::Allow(CognitoClaims::Access(c))),
+            Ok(v @ (Verified::Id(_) | Verified::Access(_) | Verified::Jwt(_))) => {
+                Ok(Verdict::Allow(v))
+            }
             Ok(_) => Err(AuthorizerError::Unauthorized),
             Err(r) => match r.error() {
                 Some(e) if e.is_key_unavailable() => Err(AuthorizerError::Unavailable(e.clone())),
@@ -309,8 +333,10 @@ impl Authorizer {
                 .unwrap_or_else(|| "unknown".into()),
         );
         response.policy_document = policy;
-        response.context =
-            claims.map_or_else(|| Value::Object(Map::new()), |c| Value::Object(context(c)));
+        response.context = claims.map_or_else(
+            || Value::Object(Map::new()),
+            |c| Value::Object(context_of(c)),
+        );
         response
     }
 }
@@ -367,36 +393,34 @@ fn api_wildcard(method_arn: &str) -> String {
 }
 
 /// The `principalId`: the named claim. `username` also finds an ID token's `cognito:username`.
-fn principal(claims: &CognitoClaims, claim: &str) -> Option<String> {
-    let value = flat_claims(claims);
-    let claim = match (claims, claim) {
-        (CognitoClaims::Id(_), "username") => "cognito:username",
-        _ => claim,
-    };
-    value.get(claim).and_then(|v| match v {
+fn principal(claims: &Verified, claim: &str) -> Option<String> {
+    if claim == "username" {
+        return claims.username().map(str::to_owned);
+    }
+    claims.to_json().get(claim).and_then(|v| match v {
         Value::String(s) => Some(s.clone()),
         Value::Number(n) => Some(n.to_string()),
         _ => None,
     })
 }
 
-fn flat_claims(claims: &CognitoClaims) -> Map<String, Value> {
-    let value = match claims {
-        CognitoClaims::Id(c) => serde_json::to_value(c),
-        CognitoClaims::Access(c) => serde_json::to_value(c),
-        _ => Ok(Value::Null),
-    };
-    match value {
-        Ok(Value::Object(map)) => map,
-        _ => Map::new(),
-    }
-}
-
 /// The claims API Gateway can hand to the integration: strings, numbers and booleans only, so
 /// groups and scopes are flattened to strings and objects are left out.
+#[must_use]
 pub fn context(claims: &CognitoClaims) -> Map<String, Value> {
+    context_of(&match claims {
+        CognitoClaims::Id(c) => Verified::Id(c.clone()),
+        CognitoClaims::Access(c) => Verified::Access(c.clone()),
+        _ => return Map::new(),
+    })
+}
+
+fn context_of(claims: &Verified) -> Map<String, Value> {
     let mut out = Map::new();
-    for (name, value) in flat_claims(claims) {
+    let Value::Object(all) = claims.to_json() else {
+        return out;
+    };
+    for (name, value) in all {
         let flat = match value {
             Value::String(_) | Value::Number(_) | Value::Bool(_) => value,
             Value::Array(items) if items.iter().all(Value::is_string) => Value::String(
@@ -410,13 +434,15 @@ pub fn context(claims: &CognitoClaims) -> Map<String, Value> {
         };
         out.insert(name, flat);
     }
-    out.insert(
-        "token_use".into(),
-        Value::String(match claims {
-            CognitoClaims::Id(_) => "id".into(),
-            _ => "access".into(),
-        }),
-    );
+    match claims.token_use() {
+        Some(TokenUse::Id) => {
+            out.insert("token_use".into(), "id".into());
+        }
+        Some(_) => {
+            out.insert("token_use".into(), "access".into());
+        }
+        None => {}
+    }
     out
 }
 

@@ -4,15 +4,17 @@
 //! |---|---|---|
 //! | `USER_POOL_ID` | the pool, `<region>_<id>` | required (or `USER_POOL_IDS`) |
 //! | `USER_POOL_IDS` | several pools, comma-separated: tokens are routed by `iss` (keys fetched; `JWKS_FILE` and `JWKS_URI` are for one pool) | |
-//! | `CLIENT_IDS` | accepted app client ids, comma-separated | required |
-//! | `TOKEN_USE` | `id`, `access` or `any` | `access` |
+//! | `ISSUER` | instead of a pool: a generic `OpenID Connect` issuer (`iss`), with `JWKS_URI` and `AUDIENCES` | |
+//! | `CLIENT_IDS` | accepted app client ids, comma-separated | required for pools |
+//! | `AUDIENCES` | with `ISSUER`: accepted `aud` values, comma-separated | required with `ISSUER` |
+//! | `TOKEN_USE` | `id`, `access` or `any` (pools only) | `access` |
 //! | `AUTHORIZER_TYPE` | `rest-token`, `rest-request`, `http-simple` or `http-iam` | `rest-token` |
 //! | `TOKEN_HEADER` | header with the token (REQUEST and HTTP API) | `Authorization` |
 //! | `PRINCIPAL_CLAIM` | claim used as `principalId`; a token without it is allowed under its `sub` | `sub` |
 //! | `POLICY_SCOPE` | `api` (whole API and stage, cache-friendly) or `method` | `api` |
 //! | `REQUIRED_GROUPS`, `REQUIRED_SCOPES` | comma-separated, any-of; others get a Deny | none |
 //! | `JWKS_FILE` | a JWKS bundled with the function: no network on cold start | fetch it |
-//! | `JWKS_URI` | where the key set is fetched (a mirror; plain `http` only on loopback) | the pool's |
+//! | `JWKS_URI` | where the key set is fetched (a mirror; plain `http` only on loopback) | the pool's; required with `ISSUER` |
 //! | `FETCH_TIMEOUT_MS` | one HTTP request for the JWKS (connect included) | `1000` |
 //! | `FETCH_DEADLINE_MS` | a whole key fetch, retries and waiting included | `1500` |
 //! | `AWS_LAMBDA_LOG_LEVEL`, `RUST_LOG` | log level (JSON lines on stdout) | `info` |
@@ -25,7 +27,9 @@ use std::env;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use cognito_lambda_authorizer::{Authorizer, AuthorizerError, PolicyScope};
-use cognito_verifier::{CognitoVerifier, HttpFetcher, KeyCacheConfig, MultiPoolVerifier, TokenUse};
+use cognito_verifier::{
+    CognitoVerifier, HttpFetcher, JwtVerifier, KeyCacheConfig, MultiPoolVerifier, TokenUse,
+};
 use lambda_runtime::{Diagnostic, Error, LambdaEvent, service_fn};
 
 fn var(name: &str) -> Option<String> {
@@ -90,11 +94,17 @@ async fn within<T>(
 async fn authorizer() -> Result<Authorizer, Error> {
     let pools = list("USER_POOL_IDS");
     let pool = var("USER_POOL_ID");
-    if pool.is_some() && !pools.is_empty() {
-        return Err("set USER_POOL_ID or USER_POOL_IDS, not both".into());
+    let generic = var("ISSUER");
+    if [pool.is_some(), !pools.is_empty(), generic.is_some()]
+        .iter()
+        .filter(|set| **set)
+        .count()
+        > 1
+    {
+        return Err("set one of USER_POOL_ID, USER_POOL_IDS and ISSUER".into());
     }
-    if pool.is_none() && pools.is_empty() {
-        return Err("USER_POOL_ID is not set".into());
+    if pool.is_none() && pools.is_empty() && generic.is_none() {
+        return Err("USER_POOL_ID is not set (or USER_POOL_IDS, or ISSUER)".into());
     }
     let token_use = match var("TOKEN_USE").as_deref() {
         None | Some("access") => TokenUse::Access,
@@ -103,7 +113,13 @@ async fn authorizer() -> Result<Authorizer, Error> {
         Some(other) => return Err(format!("TOKEN_USE {other:?} is not id, access or any").into()),
     };
     let client_ids = list("CLIENT_IDS");
-    if client_ids.is_empty() {
+    if generic.is_some() {
+        if !client_ids.is_empty() || var("TOKEN_USE").is_some() {
+            return Err(
+                "CLIENT_IDS and TOKEN_USE are for Cognito pools: with ISSUER, set AUDIENCES".into(),
+            );
+        }
+    } else if client_ids.is_empty() {
         return Err("CLIENT_IDS is not set".into());
     }
     let request_timeout = millis("FETCH_TIMEOUT_MS", 1000)?;
@@ -135,7 +151,10 @@ async fn authorizer() -> Result<Authorizer, Error> {
     };
     // Each branch takes the first fetch off the first request (a failure is retried on demand);
     // Lambda bounds init at 10 s: never spend more than 2 s of it there.
-    let authorizer = if let Some(pool) = pool {
+    let authorizer = if let Some(issuer) = generic {
+        let settings = (fetcher.clone(), fetch_deadline, loopback);
+        generic_authorizer(issuer, jwks_uri, settings).await?
+    } else if let Some(pool) = pool {
         let mut builder = builder(&pool);
         if let Some(uri) = jwks_uri {
             builder = builder.jwks_uri(uri);
@@ -172,6 +191,12 @@ async fn authorizer() -> Result<Authorizer, Error> {
         .await;
         Authorizer::multi(MultiPoolVerifier::new(verifiers)?)
     };
+    Ok(route_settings(authorizer))
+}
+
+/// The settings every kind of authorizer shares: required groups and scopes, the principal
+/// claim, the token header and the policy's scope.
+fn route_settings(authorizer: Authorizer) -> Authorizer {
     let groups = list("REQUIRED_GROUPS");
     let scopes = list("REQUIRED_SCOPES");
     let mut authorizer = authorizer
@@ -186,7 +211,36 @@ async fn authorizer() -> Result<Authorizer, Error> {
     if var("POLICY_SCOPE").as_deref() == Some("method") {
         authorizer = authorizer.policy_scope(PolicyScope::Method);
     }
-    Ok(authorizer)
+    authorizer
+}
+
+/// The authorizer for a generic issuer (`ISSUER`): its `JWKS_URI` and `AUDIENCES`.
+async fn generic_authorizer(
+    issuer: String,
+    jwks_uri: Option<String>,
+    (fetcher, fetch_deadline, loopback): (HttpFetcher, Duration, bool),
+) -> Result<Authorizer, Error> {
+    let audiences = list("AUDIENCES");
+    if audiences.is_empty() {
+        return Err("AUDIENCES is not set (the `aud` values accepted from ISSUER)".into());
+    }
+    let uri = jwks_uri.ok_or("JWKS_URI is not set (required with ISSUER)")?;
+    let mut builder = JwtVerifier::builder(issuer, uri)
+        .audiences(audiences)
+        .fetcher(fetcher)
+        .key_cache(KeyCacheConfig::default().fetch_deadline(fetch_deadline));
+    if loopback {
+        builder = builder.allow_insecure_http();
+    }
+    let jwks_file = var("JWKS_FILE");
+    if let Some(path) = &jwks_file {
+        builder = builder.jwks(std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?);
+    }
+    let verifier = builder.build()?;
+    if jwks_file.is_none() {
+        let _ = tokio::time::timeout(Duration::from_secs(2), verifier.hydrate()).await;
+    }
+    Ok(Authorizer::generic(verifier))
 }
 
 #[tokio::main(flavor = "current_thread")]

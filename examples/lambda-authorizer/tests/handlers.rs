@@ -169,10 +169,25 @@ async fn http_api_simple_and_iam_responses() {
         iam["policyDocument"]["Statement"][0]["Resource"],
         json!(["arn:aws:execute-api:eu-west-1:123456789012:abcdef123/$default/*"])
     );
-    assert!(matches!(
-        a.http_iam(event("http_v2.json", &expired)).await,
-        Err(AuthorizerError::Unauthorized)
-    ));
+    // A bad token: an explicit Deny for the called route (HTTP APIs document no 401 from an
+    // authorizer's error), under no principal of the token's.
+    let denied = json_of(&a.http_iam(event("http_v2.json", &expired)).await.unwrap());
+    assert_eq!(denied["policyDocument"]["Statement"][0]["Effect"], "Deny");
+    assert_eq!(
+        denied["policyDocument"]["Statement"][0]["Resource"],
+        json!(["arn:aws:execute-api:eu-west-1:123456789012:abcdef123/$default/GET/orders"])
+    );
+    assert_eq!(denied["principalId"], "unknown");
+    assert!(
+        denied.get("context").is_none_or(|c| c == &json!({})),
+        "{denied}"
+    );
+    let mut missing: aws_lambda_events::apigw::ApiGatewayV2CustomAuthorizerV2Request =
+        event("http_v2.json", &token);
+    missing.headers.clear();
+    missing.identity_source = None;
+    let missing = json_of(&a.http_iam(missing).await.unwrap());
+    assert_eq!(missing["policyDocument"]["Statement"][0]["Effect"], "Deny");
 }
 
 #[tokio::test]
@@ -320,4 +335,53 @@ async fn several_pools_route_by_issuer() {
         a.rest_token(event("rest_token.json", &token)).await,
         Err(AuthorizerError::Unauthorized)
     ));
+}
+
+#[tokio::test]
+async fn a_generic_issuer_is_verified_with_its_audience_and_its_claims_in_the_context() {
+    // A JwtVerifier (not a Cognito pool): ID tokens carry `aud`, so they stand in for any
+    // OpenID Connect issuer's tokens here.
+    let issuer = TestIssuer::start().await.unwrap();
+    let verifier = cognito_verifier::JwtVerifier::builder(issuer.issuer(), issuer.jwks_uri())
+        .audiences([CLIENT])
+        .allow_insecure_http()
+        .jwks(issuer.jwks_json())
+        .build()
+        .unwrap();
+    let a = Authorizer::generic(verifier)
+        .principal_claim("custom:employee_id")
+        .required_groups(&["admins"]);
+    let admin = issuer
+        .id_token(CLIENT)
+        .subject("u-1")
+        .groups(["admins"])
+        .sign();
+    let allowed = json_of(
+        &a.rest_token(event("rest_token.json", &admin))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(allowed["policyDocument"]["Statement"][0]["Effect"], "Allow");
+    // No `custom:employee_id` claim in this token: allowed under its `sub`.
+    assert_eq!(allowed["principalId"], "u-1");
+    assert_eq!(allowed["context"]["sub"], "u-1");
+    assert_eq!(allowed["context"]["cognito:groups"], "admins");
+    assert_eq!(
+        allowed["context"]["aud"], CLIENT,
+        "the token's own claims: {allowed}"
+    );
+
+    let user = issuer.id_token(CLIENT).sign();
+    let denied = json_of(&a.rest_token(event("rest_token.json", &user)).await.unwrap());
+    assert_eq!(denied["policyDocument"]["Statement"][0]["Effect"], "Deny");
+    for bad in [
+        issuer.id_token(CLIENT).wrong_audience().sign(),
+        issuer.id_token(CLIENT).groups(["admins"]).expired().sign(),
+    ] {
+        assert!(matches!(
+            a.rest_token(event("rest_token.json", &bad)).await,
+            Err(AuthorizerError::Unauthorized)
+        ));
+    }
+    assert_eq!(issuer.jwks_requests(), 0, "the bundled key set was enough");
 }

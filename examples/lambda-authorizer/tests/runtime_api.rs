@@ -351,7 +351,11 @@ async fn rest_request_and_http_api_through_the_runtime_api() {
         response(&allowed)["policyDocument"]["Statement"][0]["Effect"],
         "Allow"
     );
-    unauthorized(&f.invoke("i2", event("http_v2.json", &expired)).await);
+    let denied = f.invoke("i2", event("http_v2.json", &expired)).await;
+    assert_eq!(
+        response(&denied)["policyDocument"]["Statement"][0]["Effect"],
+        "Deny"
+    );
     let _ = std::fs::remove_file(jwks);
 }
 
@@ -416,4 +420,55 @@ fn bad_configuration_fails_the_init_at_once_with_its_reason() {
         assert!(stderr.contains(name), "{name}: {stderr}");
         assert!(started.elapsed() < Duration::from_secs(5));
     }
+    // A generic issuer takes its own settings, and only those.
+    let generic = [
+        ("ISSUER", "https://idp.example.com"),
+        ("JWKS_URI", "https://idp.example.com/jwks.json"),
+        ("AUDIENCES", "api"),
+    ];
+    for (name, change) in [
+        ("AUDIENCES", ("AUDIENCES", "")),
+        ("JWKS_URI", ("JWKS_URI", "")),
+        ("CLIENT_IDS", ("CLIENT_IDS", CLIENT)),
+        ("TOKEN_USE", ("TOKEN_USE", "id")),
+        ("ISSUER", ("USER_POOL_ID", "eu-west-1_TestPool1")),
+    ] {
+        let out = Command::new(binary())
+            .env_clear()
+            .env("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9")
+            .env("AWS_LAMBDA_FUNCTION_NAME", "authorizer")
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+            .envs(generic)
+            .env(change.0, change.1)
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{change:?} started");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(name), "{change:?}: {stderr}");
+    }
+}
+
+#[tokio::test]
+async fn a_generic_issuer_from_the_environment() {
+    let issuer = TestIssuer::start().await.unwrap();
+    let jwks = jwks_file(&issuer, "generic");
+    let jwks_uri = issuer.jwks_uri();
+    let f = Function::start(&[
+        ("ISSUER", issuer.issuer()),
+        ("AUDIENCES", CLIENT),
+        ("JWKS_URI", &jwks_uri),
+        ("JWKS_FILE", &jwks),
+        ("PRINCIPAL_CLAIM", "username"),
+    ])
+    .await;
+    let token = issuer.id_token(CLIENT).username("carol").sign();
+    let allowed = f.invoke("g1", event("rest_token.json", &token)).await;
+    let allowed = response(&allowed);
+    assert_eq!(allowed["policyDocument"]["Statement"][0]["Effect"], "Allow");
+    assert_eq!(allowed["principalId"], "carol");
+    let other = issuer.id_token("other-app").sign();
+    unauthorized(&f.invoke("g2", event("rest_token.json", &other)).await);
+    assert_eq!(issuer.jwks_requests(), 0, "the bundled key set was enough");
+    let _ = std::fs::remove_file(jwks);
 }
