@@ -114,9 +114,14 @@ impl Authorizer {
     /// REQUEST tokens from the `Authorization` header.
     #[must_use]
     pub fn new(verifier: CognitoVerifier) -> Self {
+        Self::over(verifier.issuer().to_owned(), Policy::new(verifier))
+    }
+
+    /// The defaults around `policy`; `issuer` names the issuers in log lines.
+    fn over(issuer: String, policy: Policy) -> Self {
         Self {
-            issuer: verifier.issuer().to_owned(),
-            policy: Policy::new(verifier),
+            issuer,
+            policy,
             principal_claim: "sub".into(),
             scope: PolicyScope::Api,
             token_header: "authorization".into(),
@@ -128,13 +133,7 @@ impl Authorizer {
     #[must_use]
     pub fn multi(verifier: MultiPoolVerifier) -> Self {
         let issuers: Vec<&str> = verifier.pools().map(|(issuer, _)| issuer).collect();
-        Self {
-            issuer: issuers.join(","),
-            policy: Policy::new(verifier),
-            principal_claim: "sub".into(),
-            scope: PolicyScope::Api,
-            token_header: "authorization".into(),
-        }
+        Self::over(issuers.join(","), Policy::new(verifier))
     }
 
     /// An authorizer for a generic `OpenID Connect` issuer (not a Cognito pool), verified by a
@@ -143,13 +142,7 @@ impl Authorizer {
     /// scopes from `scope`, as for Cognito.
     #[must_use]
     pub fn generic(verifier: JwtVerifier) -> Self {
-        Self {
-            issuer: verifier.issuer().to_owned(),
-            policy: Policy::new(verifier),
-            principal_claim: "sub".into(),
-            scope: PolicyScope::Api,
-            token_header: "authorization".into(),
-        }
+        Self::over(verifier.issuer().to_owned(), Policy::new(verifier))
     }
 
     /// The claim used as `principalId` (default `sub`). `username` reads an access token's

@@ -395,6 +395,20 @@ async fn a_verdict_never_outlives_the_invocation() {
     );
 }
 
+/// Runs the binary with `env` (later entries win) against a Runtime API nobody serves: only
+/// its init can be observed.
+fn init_only(env: &[(&str, &str)]) -> std::process::Output {
+    Command::new(binary())
+        .env_clear()
+        .env("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9")
+        .env("AWS_LAMBDA_FUNCTION_NAME", "authorizer")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .envs(env.iter().copied())
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn bad_configuration_fails_the_init_at_once_with_its_reason() {
     // Lambda reports a process that exits during init (Runtime.ExitError) with its output.
@@ -404,17 +418,11 @@ fn bad_configuration_fails_the_init_at_once_with_its_reason() {
         ("TOKEN_USE", "both"),
     ] {
         let started = Instant::now();
-        let out = Command::new(binary())
-            .env_clear()
-            .env("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9")
-            .env("AWS_LAMBDA_FUNCTION_NAME", "authorizer")
-            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-            .env("USER_POOL_ID", "eu-west-1_TestPool1")
-            .env("CLIENT_IDS", CLIENT)
-            .env(name, value)
-            .output()
-            .unwrap();
+        let out = init_only(&[
+            ("USER_POOL_ID", "eu-west-1_TestPool1"),
+            ("CLIENT_IDS", CLIENT),
+            (name, value),
+        ]);
         assert!(!out.status.success(), "{name}={value} started");
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(stderr.contains(name), "{name}: {stderr}");
@@ -433,16 +441,9 @@ fn bad_configuration_fails_the_init_at_once_with_its_reason() {
         ("TOKEN_USE", ("TOKEN_USE", "id")),
         ("ISSUER", ("USER_POOL_ID", "eu-west-1_TestPool1")),
     ] {
-        let out = Command::new(binary())
-            .env_clear()
-            .env("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9")
-            .env("AWS_LAMBDA_FUNCTION_NAME", "authorizer")
-            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-            .envs(generic)
-            .env(change.0, change.1)
-            .output()
-            .unwrap();
+        let mut env = generic.to_vec();
+        env.push(change);
+        let out = init_only(&env);
         assert!(!out.status.success(), "{change:?} started");
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(stderr.contains(name), "{change:?}: {stderr}");
