@@ -101,6 +101,12 @@ fn all(c: &mut Criterion) {
     g.bench_function("cached_token_hit", |b| {
         b.iter(|| verify(&cached, &token));
     });
+    // What each handing-over of the typed claims costs (the cache hit makes one, the
+    // `Claims<T>` extractor another).
+    let claims = bare.verify_access_sync(&token).unwrap();
+    g.bench_function("access_claims_clone", |b| {
+        b.iter(|| drop(black_box(&claims).clone()));
+    });
     g.bench_function("axum_no_auth", |b| b.iter(|| call(&rt, &no_auth, &auth)));
     g.bench_function("axum_layer", |b| b.iter(|| call(&rt, &layer, &auth)));
     g.bench_function("axum_layer_token_cache", |b| {

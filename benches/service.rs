@@ -4,7 +4,9 @@
 //! Prints requests per second and p50/p99 latency (see BENCHMARKS.md).
 //!
 //! `cargo bench --bench service` (7 rounds of 2 s per server, round-robin, the median round
-//! reported); `-- --test` (CI) runs 200 requests each.
+//! reported); `-- --test` (CI) runs 200 requests each. `SERVICE_BENCH_ONLY=<text>[,<text>…]`
+//! runs only the servers whose name contains one of the texts (to profile one under
+//! `perf record`, or to compare two); `SERVICE_BENCH_ROUNDS=<n>` sets the number of rounds.
 //! `benches/service/run.sh` also builds the jwt-authorizer 0.15 peer (axum 0.7, its own binary
 //! in `benches/service/jwt-authorizer/`) and passes it in `JWT_AUTHORIZER_PEER`, which adds its
 //! row.
@@ -211,9 +213,7 @@ fn main() {
             .scopes(["aws.cognito.signin.user.admin", "orders/read"])
             .sign();
         let verifier = |cache: bool| {
-            let mut b = issuer
-                .verifier_builder(CLIENT)
-                .token_use(TokenUse::Access);
+            let mut b = issuer.verifier_builder(CLIENT).token_use(TokenUse::Access);
             if cache {
                 b = b.token_cache(TokenCacheConfig::default());
             }
@@ -240,7 +240,10 @@ fn main() {
                 ))
                 .await,
             ),
-            ("actix-web + CognitoAuth (1 worker)", serve_actix(verifier(false))),
+            (
+                "actix-web + CognitoAuth (1 worker)",
+                serve_actix(verifier(false)),
+            ),
         ];
         let mut _peer = None;
         let jwks_server = wiremock::MockServer::start().await;
@@ -258,28 +261,61 @@ fn main() {
             _peer = Some(child);
             servers.insert(2, ("axum 0.7 + jwt-authorizer 0.15", address));
         }
+        // `SERVICE_BENCH_ONLY=<text>[,<text>…]` keeps the servers whose name contains one of
+        // the texts (to profile one server, or to compare two over more rounds).
+        if let Ok(only) = std::env::var("SERVICE_BENCH_ONLY") {
+            servers.retain(|(name, _)| only.split(',').any(|o| name.contains(o)));
+        }
         // Round-robin rounds, so that a slow spell of the machine falls on every server alike;
         // the median round's throughput is reported.
-        let rounds = if quick { 1 } else { ROUNDS };
+        let rounds = if quick {
+            1
+        } else {
+            std::env::var("SERVICE_BENCH_ROUNDS")
+                .ok()
+                .and_then(|r| r.parse().ok())
+                .unwrap_or(ROUNDS)
+        };
         let mut results: Vec<Vec<Load>> = servers.iter().map(|_| Vec::new()).collect();
         for _ in 0..rounds {
             for ((_, address), result) in servers.iter().zip(&mut results) {
                 result.push(drive(address, &token, length, count).await);
             }
         }
-        println!(
-            "| server (GET /hello, {CONNECTIONS} connections, one load generator, median of {rounds} rounds) | req/s | p50 | p99 |"
-        );
-        println!("|---|---:|---:|---:|");
-        for ((name, _), mut loads) in servers.iter().zip(results) {
-            loads.sort_by(|a, b| a.rps.total_cmp(&b.rps));
-            let load = loads.get(loads.len() / 2).unwrap();
-            println!(
-                "| {name} | {:.0} | {} | {} |",
-                load.rps,
-                micros(load.p50),
-                micros(load.p99)
-            );
-        }
+        report(&servers, results, rounds);
     });
+}
+
+/// Prints the table: each server's median round, and its median per-round ratio to no auth.
+fn report(servers: &[(&str, String)], results: Vec<Vec<Load>>, rounds: usize) {
+    // Each round's throughput over the same round's no-auth throughput: the machine's slow
+    // and fast spells cancel out of the ratio, so its median is steadier than a ratio of
+    // medians.
+    let baseline: Option<Vec<f64>> = servers
+        .iter()
+        .zip(&results)
+        .find(|((name, _), _)| name.contains("no auth"))
+        .map(|(_, loads)| loads.iter().map(|l| l.rps).collect());
+    println!(
+        "| server (GET /hello, {CONNECTIONS} connections, one load generator, median of {rounds} rounds) | req/s | p50 | p99 | × no auth |"
+    );
+    println!("|---|---:|---:|---:|---:|");
+    for ((name, _), mut loads) in servers.iter().zip(results) {
+        let ratio = baseline.as_ref().map_or_else(
+            || "–".to_owned(),
+            |base| {
+                let mut r: Vec<f64> = loads.iter().zip(base).map(|(l, b)| l.rps / b).collect();
+                r.sort_by(f64::total_cmp);
+                format!("{:.2}", r.get(r.len() / 2).copied().unwrap_or_default())
+            },
+        );
+        loads.sort_by(|a, b| a.rps.total_cmp(&b.rps));
+        let load = loads.get(loads.len() / 2).unwrap();
+        println!(
+            "| {name} | {:.0} | {} | {} | {ratio} |",
+            load.rps,
+            micros(load.p50),
+            micros(load.p99)
+        );
+    }
 }

@@ -280,6 +280,11 @@ impl SignedToken<'_> {
         self.decoded.payload_json()
     }
 
+    /// The header and payload as sent: the bytes the signature was verified over.
+    pub(crate) fn signing_input(&self) -> &[u8] {
+        self.decoded.signing_input()
+    }
+
     /// The `kid` of the verified header (parsed again: for the rare callers that need it).
     pub(crate) fn kid(&self) -> Result<String, Error> {
         Ok(self.decoded.header()?.kid.into_owned())

@@ -16,7 +16,9 @@ use crate::jwt::signature::RsaPublicKey;
 /// Services that see the same token many times (a browser session calling an API) can skip the
 /// RSA verification on repeats, as API Gateway's own authorizer cache does. An entry is:
 ///
-/// - keyed by the SHA-256 of the whole token, so a token that differs in any byte misses;
+/// - keyed by the SHA-256 of the token's signature, and on a hit the token's signed part (header
+///   and payload) must equal the one that was verified, so a token that differs in any byte
+///   misses (hashing the 342-character signature rather than the whole token keeps a hit cheap);
 /// - stored only after a full, successful verification: a rejection is never cached;
 /// - re-checked on every hit against the verifier's clock (`exp`, `nbf`, with the leeway), so it
 ///   never outlives its token;
@@ -25,10 +27,11 @@ use crate::jwt::signature::RsaPublicKey;
 /// - used only for the same kind of call (`verify_id`, `verify_access`, `verify_any`); calls with a
 ///   nonce and `verify::<T>` always verify in full.
 ///
-/// The trade-offs: memory (up to [`max_entries`](Self::max_entries) claim sets, about 1–2 KB
-/// each), and the verified claims of recent tokens stay in memory until they expire (the tokens
-/// themselves are not stored). Nothing is weakened: a cached acceptance is one the verifier made
-/// and would make again, with the same key, at this time.
+/// The trade-offs: memory (up to [`max_entries`](Self::max_entries) entries, about 2–3 KB each:
+/// the claims and the signed part), and the verified claims of recent tokens stay in memory until
+/// they expire. The tokens themselves are not stored: without its signature, a token's signed
+/// part is no credential (it holds what the claims already say). Nothing is weakened: a cached
+/// acceptance is one the verifier made and would make again, with the same key, at this time.
 ///
 /// ```
 /// use std::time::Duration;
@@ -92,6 +95,8 @@ impl TokenCacheConfig {
 #[derive(Debug)]
 pub(crate) struct Entry {
     pub(crate) claims: CognitoClaims,
+    /// The token's header and payload as sent: the bytes its signature was verified over.
+    pub(crate) signed: Box<[u8]>,
     pub(crate) exp: i64,
     pub(crate) nbf: Option<i64>,
     pub(crate) iat: i64,
@@ -112,16 +117,31 @@ impl Entry {
             && self.iat <= now.saturating_add(leeway)
     }
 
+    /// Whether this entry was made for `token`: the key matched its signature, and its signed
+    /// part must be the one that was verified (a forged header or payload under a genuine
+    /// signature misses here, and leaves the entry in place).
+    pub(crate) fn is_for(&self, token: &str) -> bool {
+        split(token).is_some_and(|(signed, _)| *self.signed == *signed.as_bytes())
+    }
+
     /// Whether `key` is the very key this entry was verified with.
     pub(crate) fn same_key(&self, key: &Arc<RsaPublicKey>) -> bool {
         std::ptr::eq(self.key.as_ptr(), Arc::as_ptr(key))
     }
 }
 
-/// Token digest to entry.
+/// The SHA-256 of a token's signature.
+pub(crate) type Key = [u8; 32];
+
+/// A token's signed part and its signature: the text either side of the last `.`.
+pub(crate) fn split(token: &str) -> Option<(&str, &str)> {
+    token.rsplit_once('.')
+}
+
+/// Signature digest to entry.
 #[derive(Debug, Clone)]
 pub(crate) struct TokenCache {
-    entries: moka::sync::Cache<[u8; 32], Arc<Entry>>,
+    entries: moka::sync::Cache<Key, Arc<Entry>>,
 }
 
 impl TokenCache {
@@ -134,25 +154,28 @@ impl TokenCache {
         }
     }
 
-    pub(crate) fn digest(token: &str) -> [u8; 32] {
+    /// The key of `token`: the SHA-256 of its signature; `None` for text with no `.` (not a
+    /// JWS, left to the full verification to refuse).
+    pub(crate) fn key(token: &str) -> Option<Key> {
+        let (_, signature) = split(token)?;
         let mut out = [0_u8; 32];
-        let d = digest::digest(&digest::SHA256, token.as_bytes());
+        let d = digest::digest(&digest::SHA256, signature.as_bytes());
         for (o, b) in out.iter_mut().zip(d.as_ref()) {
             *o = *b;
         }
-        out
+        Some(out)
     }
 
-    pub(crate) fn get(&self, digest: &[u8; 32]) -> Option<Arc<Entry>> {
-        self.entries.get(digest)
+    pub(crate) fn get(&self, key: &Key) -> Option<Arc<Entry>> {
+        self.entries.get(key)
     }
 
-    pub(crate) fn insert(&self, digest: [u8; 32], entry: Entry) {
-        self.entries.insert(digest, Arc::new(entry));
+    pub(crate) fn insert(&self, key: Key, entry: Entry) {
+        self.entries.insert(key, Arc::new(entry));
     }
 
-    pub(crate) fn remove(&self, digest: &[u8; 32]) {
-        self.entries.invalidate(digest);
+    pub(crate) fn remove(&self, key: &Key) {
+        self.entries.invalidate(key);
     }
 }
 
@@ -161,8 +184,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn digests_differ_for_one_byte() {
-        assert_ne!(TokenCache::digest("a.b.c"), TokenCache::digest("a.b.d"));
-        assert_eq!(TokenCache::digest("a.b.c"), TokenCache::digest("a.b.c"));
+    fn keys_come_from_the_signature_and_need_a_dot() {
+        assert_ne!(TokenCache::key("a.b.c"), TokenCache::key("a.b.d"));
+        assert_eq!(TokenCache::key("a.b.c"), TokenCache::key("x.y.c"));
+        assert_eq!(TokenCache::key("abc"), None);
+        assert_eq!(split("a.b.c"), Some(("a.b", "c")));
     }
 }

@@ -9,7 +9,7 @@ use serde::de::DeserializeOwned;
 use crate::KeyCacheConfig;
 use crate::cognito::claims::{AccessClaims, CognitoClaims, IdClaims, Name, Payload, TokenUse};
 use crate::cognito::pool::{IssuerFormat, UserPoolId, is_region};
-use crate::cognito::token_cache::{Entry, TokenCache, TokenCacheConfig};
+use crate::cognito::token_cache::{Entry, Key, TokenCache, TokenCacheConfig};
 use crate::error::{BuildError, Error, excerpt};
 use crate::jwt::claims::{
     ClaimsView, Registered, check_audience, invalid_type, numeric_date, required_str,
@@ -488,13 +488,13 @@ impl CognitoVerifier {
     }
 
     async fn claims_inner(&self, token: &str, requested: TokenUse) -> Result<CognitoClaims, Error> {
-        let digest = match self.cached_claims(token, requested) {
+        let key = match self.cached_claims(token, requested) {
             Ok(hit) => return Ok(hit),
-            Err(digest) => digest,
+            Err(key) => key,
         };
-        let mut signed = self.core.verify_signature(token, digest.is_some()).await?;
+        let mut signed = self.core.verify_signature(token, key.is_some()).await?;
         let (claims, nbf) = self.finish_claims(&signed, requested, None)?;
-        self.remember(digest, &mut signed, &claims, nbf);
+        self.remember(key, &mut signed, &claims, nbf);
         Ok(claims)
     }
 
@@ -510,23 +510,23 @@ impl CognitoVerifier {
         token: &str,
         requested: TokenUse,
     ) -> Result<CognitoClaims, Error> {
-        let digest = match self.cached_claims(token, requested) {
+        let key = match self.cached_claims(token, requested) {
             Ok(hit) => return Ok(hit),
-            Err(digest) => digest,
+            Err(key) => key,
         };
-        let mut signed = self.core.verify_signature_cached(token, digest.is_some())?;
+        let mut signed = self.core.verify_signature_cached(token, key.is_some())?;
         let (claims, nbf) = self.finish_claims(&signed, requested, None)?;
-        self.remember(digest, &mut signed, &claims, nbf);
+        self.remember(key, &mut signed, &claims, nbf);
         Ok(claims)
     }
 
-    /// A token-cache hit, or (as the error) the token's digest to store the result under when
-    /// there is a cache.
+    /// A token-cache hit, or (as the error) the token's cache key to store the result under
+    /// when there is a cache.
     fn cached_claims(
         &self,
         token: &str,
         requested: TokenUse,
-    ) -> Result<CognitoClaims, Option<[u8; 32]>> {
+    ) -> Result<CognitoClaims, Option<Key>> {
         let Some(cache) = &self.token_cache else {
             return Err(None);
         };
@@ -535,10 +535,17 @@ impl CognitoVerifier {
             // full, which refuses it at once.
             return Err(None);
         }
-        let digest = TokenCache::digest(token);
-        let Some(entry) = cache.get(&digest) else {
-            return Err(Some(digest));
+        let Some(key) = TokenCache::key(token) else {
+            return Err(None);
         };
+        let Some(entry) = cache.get(&key) else {
+            return Err(Some(key));
+        };
+        if !entry.is_for(token) {
+            // The signature of a cached token under another header or payload: verify in full
+            // (which refuses it), and leave the genuine token's entry alone.
+            return Err(Some(key));
+        }
         let kind_fits = matches!(
             (&entry.claims, requested),
             (_, TokenUse::Any)
@@ -558,19 +565,19 @@ impl CognitoVerifier {
         {
             return Ok(entry.claims.clone());
         }
-        cache.remove(&digest);
-        Err(Some(digest))
+        cache.remove(&key);
+        Err(Some(key))
     }
 
     fn remember(
         &self,
-        digest: Option<[u8; 32]>,
+        cache_key: Option<Key>,
         signed: &mut SignedToken<'_>,
         claims: &CognitoClaims,
         nbf: Option<i64>,
     ) {
-        let (Some(cache), Some(digest), Some((kid, key))) =
-            (&self.token_cache, digest, signed.take_key())
+        let (Some(cache), Some(cache_key), Some((kid, key))) =
+            (&self.token_cache, cache_key, signed.take_key())
         else {
             return;
         };
@@ -580,9 +587,10 @@ impl CognitoVerifier {
         };
 
         cache.insert(
-            digest,
+            cache_key,
             Entry {
                 claims: claims.clone(),
+                signed: signed.signing_input().into(),
                 exp,
                 nbf,
                 iat,
@@ -1146,7 +1154,7 @@ mod tests {
             .token_cache(TokenCacheConfig::default())
             .build()
             .unwrap();
-        let long = "a".repeat(101);
+        let long = format!("{}.{}", "a".repeat(50), "b".repeat(50));
         assert!(matches!(v.cached_claims(&long, TokenUse::Any), Err(None)));
         assert!(matches!(
             v.cached_claims(&long[..100], TokenUse::Any),
@@ -1156,6 +1164,42 @@ mod tests {
             v.verify_any_sync(&long).unwrap_err().kind(),
             ErrorKind::Malformed
         );
+    }
+
+    #[cfg(feature = "test-kit")]
+    #[tokio::test]
+    async fn a_forged_token_under_a_cached_signature_leaves_the_entry_alone() {
+        let issuer = crate::testkit::TestIssuer::start().await.unwrap();
+        let v = issuer
+            .verifier_builder("c")
+            .token_use(TokenUse::Access)
+            .token_cache(TokenCacheConfig::default())
+            .build()
+            .unwrap();
+        let token = issuer.access_token("c").username("alice").sign();
+        // First sight: a miss, with the key to store under; then stored, a hit.
+        assert!(matches!(
+            v.cached_claims(&token, TokenUse::Access),
+            Err(Some(_))
+        ));
+        v.verify_access(&token).await.unwrap();
+        assert!(v.cached_claims(&token, TokenUse::Access).is_ok());
+        // The same signature under another payload: a miss, refused in full...
+        let (signed, signature) = token.rsplit_once('.').unwrap();
+        let mut forged = signed.as_bytes().to_vec();
+        let mid = forged.len() / 2;
+        forged[mid] = if forged[mid] == b'A' { b'B' } else { b'A' };
+        let forged = format!("{}.{signature}", String::from_utf8(forged).unwrap());
+        assert!(matches!(
+            v.cached_claims(&forged, TokenUse::Access),
+            Err(Some(_))
+        ));
+        assert_eq!(
+            v.verify_access(&forged).await.unwrap_err().kind(),
+            ErrorKind::InvalidSignature
+        );
+        // ...and the genuine token's entry is still there.
+        assert!(v.cached_claims(&token, TokenUse::Access).is_ok());
     }
 
     #[test]

@@ -118,3 +118,51 @@ async fn rejections_are_never_cached() {
     clock.advance(Duration::from_secs(30));
     v.verify_access(&early).await.unwrap();
 }
+
+#[tokio::test]
+async fn a_cached_signature_under_another_header_or_payload_is_refused() {
+    // The cache is keyed by the signature; a genuine token's signature under someone else's
+    // header or payload must still be a bad signature, cached or not.
+    let (issuer, clock) = issuer_with_clock().await;
+    let v = cached(&issuer, &clock, Duration::from_secs(10));
+    let alice = issuer.access_token(CLIENT).username("alice").sign();
+    let mallory = issuer.access_token(CLIENT).username("mallory").sign();
+    v.verify_access(&alice).await.unwrap();
+    v.verify_access(&mallory).await.unwrap();
+    let (alice_signed, alice_sig) = alice.rsplit_once('.').unwrap();
+    let (mallory_signed, _) = mallory.rsplit_once('.').unwrap();
+    let (alice_header, _) = alice_signed.split_once('.').unwrap();
+    let (_, mallory_payload) = mallory_signed.split_once('.').unwrap();
+    for forged in [
+        format!("{mallory_signed}.{alice_sig}"),
+        format!("{alice_header}.{mallory_payload}.{alice_sig}"),
+        format!("{}.{alice_sig}", flip_middle(alice_signed)),
+    ] {
+        assert_eq!(
+            kind(v.verify_access(&forged).await),
+            ErrorKind::InvalidSignature,
+            "{forged}"
+        );
+        assert_eq!(
+            kind(v.verify_access_sync(&forged)),
+            ErrorKind::InvalidSignature
+        );
+    }
+    // The genuine tokens still verify, each as itself.
+    assert_eq!(
+        v.verify_access(&alice).await.unwrap().username.as_deref(),
+        Some("alice")
+    );
+    assert_eq!(
+        v.verify_access_sync(&mallory).unwrap().username.as_deref(),
+        Some("mallory")
+    );
+}
+
+/// `text` with its middle character changed to another base64url character.
+fn flip_middle(text: &str) -> String {
+    let mut bytes = text.as_bytes().to_vec();
+    let mid = bytes.len() / 2;
+    bytes[mid] = if bytes[mid] == b'A' { b'B' } else { b'A' };
+    String::from_utf8(bytes).unwrap()
+}
