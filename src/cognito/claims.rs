@@ -1,8 +1,8 @@
 //! Typed claims of Cognito ID and access tokens.
 
 use std::borrow::Cow;
-use std::collections::BTreeSet;
 use std::fmt;
+use std::sync::Arc;
 
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::ser::Serializer;
@@ -275,18 +275,21 @@ impl CognitoClaims {
 }
 
 /// A set of OAuth scopes, read from the space-separated `scope` claim.
+///
+/// Immutable and shared: cloning it (as cloning the claims does, for every request a handler
+/// reads them in) copies a reference, not the scopes.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Scopes(BTreeSet<String>);
+pub struct Scopes(Arc<[Box<str>]>);
 
 impl Scopes {
     /// Whether `scope` is in the set.
     pub fn contains(&self, scope: &str) -> bool {
-        self.0.contains(scope)
+        self.0.binary_search_by(|s| (**s).cmp(scope)).is_ok()
     }
 
     /// The scopes, in sorted order.
     pub fn iter(&self) -> impl Iterator<Item = &str> {
-        self.0.iter().map(String::as_str)
+        self.0.iter().map(|s| &**s)
     }
 
     /// How many scopes.
@@ -302,7 +305,10 @@ impl Scopes {
 
 impl<S: Into<String>> FromIterator<S> for Scopes {
     fn from_iter<I: IntoIterator<Item = S>>(iter: I) -> Self {
-        Self(iter.into_iter().map(Into::into).collect())
+        let mut scopes: Vec<Box<str>> = iter.into_iter().map(|s| s.into().into()).collect();
+        scopes.sort_unstable();
+        scopes.dedup();
+        Self(scopes.into())
     }
 }
 
@@ -839,6 +845,8 @@ mod tests {
         assert_eq!(c.scope.iter().collect::<Vec<_>>(), ["a", "b"]);
         assert!(c.has_scope("a") && !c.has_scope("c"));
         assert_eq!(c.scope.to_string(), "a b");
+        // A clone shares the scopes instead of copying them.
+        assert!(Arc::ptr_eq(&c.scope.0, &c.clone().scope.0));
         assert_eq!(c.version, Some(2));
         let back: AccessClaims = serde_json::from_value(serde_json::to_value(&c).unwrap()).unwrap();
         assert_eq!(back, c);
