@@ -18,7 +18,8 @@ use crate::jwt::signature::RsaPublicKey;
 ///
 /// - keyed by the SHA-256 of the token's signature, and on a hit the token's signed part (header
 ///   and payload) must equal the one that was verified, so a token that differs in any byte
-///   misses (hashing the 342-character signature rather than the whole token keeps a hit cheap);
+///   misses (hashing the signature, 342 characters for an RSA-2048 key, rather than the whole
+///   token keeps a hit cheap);
 /// - stored only after a full, successful verification: a rejection is never cached;
 /// - re-checked on every hit against the verifier's clock (`exp`, `nbf`, with the leeway), so it
 ///   never outlives its token;
@@ -117,11 +118,11 @@ impl Entry {
             && self.iat <= now.saturating_add(leeway)
     }
 
-    /// Whether this entry was made for `token`: the key matched its signature, and its signed
-    /// part must be the one that was verified (a forged header or payload under a genuine
-    /// signature misses here, and leaves the entry in place).
-    pub(crate) fn is_for(&self, token: &str) -> bool {
-        split(token).is_some_and(|(signed, _)| *self.signed == *signed.as_bytes())
+    /// Whether this entry was made for a token whose signed part is `signed` (its key matched
+    /// the token's signature): a forged header or payload under a genuine signature misses
+    /// here, and leaves the entry in place.
+    pub(crate) fn is_for(&self, signed: &str) -> bool {
+        *self.signed == *signed.as_bytes()
     }
 
     /// Whether `key` is the very key this entry was verified with.
@@ -132,11 +133,6 @@ impl Entry {
 
 /// The SHA-256 of a token's signature.
 pub(crate) type Key = [u8; 32];
-
-/// A token's signed part and its signature: the text either side of the last `.`.
-pub(crate) fn split(token: &str) -> Option<(&str, &str)> {
-    token.rsplit_once('.')
-}
 
 /// Signature digest to entry.
 #[derive(Debug, Clone)]
@@ -154,16 +150,17 @@ impl TokenCache {
         }
     }
 
-    /// The key of `token`: the SHA-256 of its signature; `None` for text with no `.` (not a
-    /// JWS, left to the full verification to refuse).
-    pub(crate) fn key(token: &str) -> Option<Key> {
-        let (_, signature) = split(token)?;
+    /// A token's signed part (header and payload) and its cache key (the SHA-256 of its
+    /// signature), split at the last `.`; `None` for text with no `.` (not a JWS: left to the
+    /// full verification to refuse).
+    pub(crate) fn key(token: &str) -> Option<(&str, Key)> {
+        let (signed, signature) = token.rsplit_once('.')?;
         let mut out = [0_u8; 32];
         let d = digest::digest(&digest::SHA256, signature.as_bytes());
         for (o, b) in out.iter_mut().zip(d.as_ref()) {
             *o = *b;
         }
-        Some(out)
+        Some((signed, out))
     }
 
     pub(crate) fn get(&self, key: &Key) -> Option<Arc<Entry>> {
@@ -185,9 +182,13 @@ mod tests {
 
     #[test]
     fn keys_come_from_the_signature_and_need_a_dot() {
-        assert_ne!(TokenCache::key("a.b.c"), TokenCache::key("a.b.d"));
-        assert_eq!(TokenCache::key("a.b.c"), TokenCache::key("x.y.c"));
-        assert_eq!(TokenCache::key("abc"), None);
-        assert_eq!(split("a.b.c"), Some(("a.b", "c")));
+        let key = |t| TokenCache::key(t).map(|(_, k)| k);
+        assert_ne!(key("a.b.c"), key("a.b.d"));
+        assert_eq!(key("a.b.c"), key("x.y.c"));
+        assert_eq!(key("abc"), None);
+        assert_eq!(
+            TokenCache::key("a.b.c").map(|(signed, _)| signed),
+            Some("a.b")
+        );
     }
 }

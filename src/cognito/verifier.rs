@@ -535,13 +535,13 @@ impl CognitoVerifier {
             // full, which refuses it at once.
             return Err(None);
         }
-        let Some(key) = TokenCache::key(token) else {
+        let Some((signed, key)) = TokenCache::key(token) else {
             return Err(None);
         };
         let Some(entry) = cache.get(&key) else {
             return Err(Some(key));
         };
-        if !entry.is_for(token) {
+        if !entry.is_for(signed) {
             // The signature of a cached token under another header or payload: verify in full
             // (which refuses it), and leave the genuine token's entry alone.
             return Err(Some(key));

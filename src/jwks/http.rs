@@ -336,6 +336,28 @@ mod tests {
         assert!(HttpFetcher::builder().build().is_ok());
     }
 
+    #[tokio::test]
+    async fn the_client_is_built_on_the_first_fetch_and_shared_by_clones() {
+        use crate::jwks::fetch::JwksFetcher as _;
+        let fetcher = HttpFetcher::builder()
+            .allow_insecure_http()
+            .build()
+            .unwrap();
+        let clone = fetcher.clone();
+        // `build()` reads no certificate store: a bundled key set never pays for it.
+        assert!(fetcher.client.client.get().is_none());
+        let server = wiremock::MockServer::start().await;
+        wiremock::Mock::given(wiremock::matchers::method("GET"))
+            .respond_with(wiremock::ResponseTemplate::new(200).set_body_string(r#"{"keys":[]}"#))
+            .mount(&server)
+            .await;
+        fetcher
+            .fetch(&format!("{}/jwks.json", server.uri()))
+            .await
+            .unwrap();
+        assert!(clone.client.client.get().is_some_and(Result::is_ok));
+    }
+
     #[test]
     fn transient_errors_are_retried_others_not() {
         let status = |s| JwksError::Status {
