@@ -25,9 +25,7 @@ use aws_lambda_events::apigw::{
 use aws_lambda_events::http::HeaderMap;
 use aws_lambda_events::iam::{IamPolicyEffect, IamPolicyStatement};
 use cognito_verifier::auth::{Policy, Verified, bearer_token};
-use cognito_verifier::{
-    CognitoClaims, CognitoVerifier, Error, JwtVerifier, MultiPoolVerifier, TokenUse,
-};
+use cognito_verifier::{CognitoClaims, CognitoVerifier, Error, JwtVerifier, MultiPoolVerifier};
 use serde_json::{Map, Value};
 
 /// What an allowed policy covers.
@@ -103,10 +101,16 @@ pub struct Authorizer {
 
 /// The outcome of verifying a request's token.
 enum Verdict {
-    Allow(Verified),
-    /// Authentic, but lacking a required group or scope (claims unknown when the verifier's own
-    /// rules refused it), or, for an HTTP API with IAM policies, not authentic at all.
-    Deny(Option<Verified>),
+    Allow(Grant),
+    /// Authentic, but lacking a required group, scope or check; or, for an HTTP API with IAM
+    /// policies, not authentic at all.
+    Deny,
+}
+
+/// What API Gateway is told about an accepted token, from one serialization of its claims.
+struct Grant {
+    principal: String,
+    context: Map<String, Value>,
 }
 
 impl Authorizer {
@@ -196,7 +200,7 @@ impl Authorizer {
         let token = event.authorization_token.as_deref().and_then(strip_bearer);
         let verdict = self.verify(token).await?;
         Ok(documented(&self.rest_policy(
-            &verdict,
+            verdict,
             event.method_arn.as_deref().unwrap_or_default(),
         )))
     }
@@ -212,7 +216,7 @@ impl Authorizer {
         let token = header_token(&event.headers, &self.token_header);
         let verdict = self.verify(token).await?;
         Ok(documented(&self.rest_policy(
-            &verdict,
+            verdict,
             event.method_arn.as_deref().unwrap_or_default(),
         )))
     }
@@ -228,11 +232,11 @@ impl Authorizer {
     ) -> Result<Value, AuthorizerError> {
         let mut response = ApiGatewayV2CustomAuthorizerSimpleResponse::default();
         match self.verify(v2_token(&event, &self.token_header)).await {
-            Ok(Verdict::Allow(claims)) => {
+            Ok(Verdict::Allow(grant)) => {
                 response.is_authorized = true;
-                response.context = Value::Object(context_of(&claims));
+                response.context = Value::Object(grant.context);
             }
-            Ok(Verdict::Deny(_)) | Err(AuthorizerError::Unauthorized) => {
+            Ok(Verdict::Deny) | Err(AuthorizerError::Unauthorized) => {
                 response.is_authorized = false;
             }
             Err(e) => return Err(e),
@@ -253,10 +257,10 @@ impl Authorizer {
     ) -> Result<Value, AuthorizerError> {
         let token = v2_token(&event, &self.token_header);
         let verdict = match self.verify(token).await {
-            Err(AuthorizerError::Unauthorized) => Verdict::Deny(None),
+            Err(AuthorizerError::Unauthorized) => Verdict::Deny,
             other => other?,
         };
-        let rest = self.rest_policy(&verdict, event.route_arn.as_deref().unwrap_or_default());
+        let rest = self.rest_policy(verdict, event.route_arn.as_deref().unwrap_or_default());
         let mut response = ApiGatewayV2CustomAuthorizerIamPolicyResponse::default();
         response.principal_id = rest.principal_id;
         response.policy_document = rest.policy_document;
@@ -273,18 +277,31 @@ impl Authorizer {
         if let Err(rejection) = &outcome {
             self.log_refusal(rejection.kind());
         }
-        match outcome {
-            Ok(v @ (Verified::Id(_) | Verified::Access(_) | Verified::Jwt(_))) => {
-                Ok(Verdict::Allow(v))
+        let verified = match outcome {
+            Ok(v @ (Verified::Id(_) | Verified::Access(_) | Verified::Jwt(_))) => v,
+            Ok(_) => return Err(AuthorizerError::Unauthorized),
+            Err(r) => {
+                return match r.error() {
+                    Some(e) if e.is_key_unavailable() => {
+                        Err(AuthorizerError::Unavailable(e.clone()))
+                    }
+                    // Authentic, but a group, scope or check says no: an explicit Deny (403).
+                    Some(e) if e.is_forbidden() => Ok(Verdict::Deny),
+                    _ => Err(AuthorizerError::Unauthorized),
+                };
             }
-            Ok(_) => Err(AuthorizerError::Unauthorized),
-            Err(r) => match r.error() {
-                Some(e) if e.is_key_unavailable() => Err(AuthorizerError::Unavailable(e.clone())),
-                // Authentic, but a group, scope or check says no: an explicit Deny (403).
-                Some(e) if e.is_forbidden() => Ok(Verdict::Deny(None)),
-                _ => Err(AuthorizerError::Unauthorized),
-            },
-        }
+        };
+        let claims = verified.to_json();
+        // Never a made-up principal for an Allow: the configured claim, else `sub`; a token with
+        // neither (a generic issuer's) is refused.
+        let Some(principal) = principal(&verified, &claims, &self.principal_claim) else {
+            self.log_refusal("no_principal");
+            return Err(AuthorizerError::Unauthorized);
+        };
+        Ok(Verdict::Allow(Grant {
+            principal,
+            context: flat_context(claims),
+        }))
     }
 
     /// One JSON line per refusal: its kind and the pool's issuer, never the token.
@@ -299,12 +316,12 @@ impl Authorizer {
 
     fn rest_policy(
         &self,
-        verdict: &Verdict,
+        verdict: Verdict,
         method_arn: &str,
     ) -> ApiGatewayCustomAuthorizerResponse {
-        let (effect, claims) = match verdict {
-            Verdict::Allow(c) => (IamPolicyEffect::Allow, Some(c)),
-            Verdict::Deny(c) => (IamPolicyEffect::Deny, c.as_ref()),
+        let (effect, grant) = match verdict {
+            Verdict::Allow(grant) => (IamPolicyEffect::Allow, Some(grant)),
+            Verdict::Deny => (IamPolicyEffect::Deny, None),
         };
         let resource = match (self.scope, effect == IamPolicyEffect::Allow) {
             (PolicyScope::Api, true) => api_wildcard(method_arn),
@@ -318,18 +335,14 @@ impl Authorizer {
         policy.version = Some("2012-10-17".into());
         policy.statement = vec![statement];
         let mut response = ApiGatewayCustomAuthorizerResponse::default();
-        // Never a made-up principal for an Allow: the configured claim, else `sub` (which every
-        // verified token has). Only a Deny without claims is issued to "unknown".
-        response.principal_id = Some(
-            claims
-                .and_then(|c| principal(c, &self.principal_claim).or_else(|| principal(c, "sub")))
-                .unwrap_or_else(|| "unknown".into()),
-        );
         response.policy_document = policy;
-        response.context = claims.map_or_else(
-            || Value::Object(Map::new()),
-            |c| Value::Object(context_of(c)),
+        // Only a Deny, which carries no claims, is issued to "unknown".
+        let (principal, context) = grant.map_or_else(
+            || ("unknown".to_owned(), Map::new()),
+            |g| (g.principal, g.context),
         );
+        response.principal_id = Some(principal);
+        response.context = Value::Object(context);
         response
     }
 }
@@ -385,32 +398,32 @@ fn api_wildcard(method_arn: &str) -> String {
     }
 }
 
-/// The `principalId`: the named claim. `username` also finds an ID token's `cognito:username`.
-fn principal(claims: &Verified, claim: &str) -> Option<String> {
-    if claim == "username" {
-        return claims.username().map(str::to_owned);
-    }
-    claims.to_json().get(claim).and_then(|v| match v {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    })
+/// The `principalId`: the named claim (`username` also finds an ID token's `cognito:username`),
+/// else `sub`. `claims` is `verified` as JSON.
+fn principal(verified: &Verified, claims: &Value, claim: &str) -> Option<String> {
+    let named = if claim == "username" {
+        verified.username().map(str::to_owned)
+    } else {
+        claims.get(claim).and_then(|v| match v {
+            Value::String(s) => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        })
+    };
+    named.or_else(|| verified.subject().map(str::to_owned))
 }
 
 /// The claims API Gateway can hand to the integration: strings, numbers and booleans only, so
-/// groups and scopes are flattened to strings and objects are left out.
+/// groups and scopes are flattened to strings and objects are left out. `token_use` is among
+/// them (the typed claims serialize it).
 #[must_use]
 pub fn context(claims: &CognitoClaims) -> Map<String, Value> {
-    context_of(&match claims {
-        CognitoClaims::Id(c) => Verified::Id(c.clone()),
-        CognitoClaims::Access(c) => Verified::Access(c.clone()),
-        _ => return Map::new(),
-    })
+    flat_context(serde_json::to_value(claims).unwrap_or(Value::Null))
 }
 
-fn context_of(claims: &Verified) -> Map<String, Value> {
+fn flat_context(claims: Value) -> Map<String, Value> {
     let mut out = Map::new();
-    let Value::Object(all) = claims.to_json() else {
+    let Value::Object(all) = claims else {
         return out;
     };
     for (name, value) in all {
@@ -426,15 +439,6 @@ fn context_of(claims: &Verified) -> Map<String, Value> {
             _ => continue,
         };
         out.insert(name, flat);
-    }
-    match claims.token_use() {
-        Some(TokenUse::Id) => {
-            out.insert("token_use".into(), "id".into());
-        }
-        Some(_) => {
-            out.insert("token_use".into(), "access".into());
-        }
-        None => {}
     }
     out
 }

@@ -162,14 +162,14 @@ async fn authorizer() -> Result<Authorizer, Error> {
                 builder = builder.allow_insecure_http();
             }
         }
-        let jwks_file = var("JWKS_FILE");
-        if let Some(path) = &jwks_file {
-            builder =
-                builder.jwks(std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?);
+        let jwks = bundled_jwks()?;
+        let bundled = jwks.is_some();
+        if let Some(jwks) = jwks {
+            builder = builder.jwks(jwks);
         }
         let verifier = builder.build()?;
-        if jwks_file.is_none() {
-            let _ = tokio::time::timeout(Duration::from_secs(2), verifier.hydrate()).await;
+        if !bundled {
+            within_init_budget(verifier.hydrate()).await;
         }
         Authorizer::new(verifier)
     } else {
@@ -183,7 +183,7 @@ async fn authorizer() -> Result<Authorizer, Error> {
             .map(|pool| builder(pool).build())
             .collect::<Result<Vec<_>, _>>()?;
         let all = verifiers.clone();
-        let _ = tokio::time::timeout(Duration::from_secs(2), async move {
+        within_init_budget(async move {
             for verifier in all {
                 let _ = verifier.hydrate().await;
             }
@@ -232,15 +232,29 @@ async fn generic_authorizer(
     if loopback {
         builder = builder.allow_insecure_http();
     }
-    let jwks_file = var("JWKS_FILE");
-    if let Some(path) = &jwks_file {
-        builder = builder.jwks(std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?);
+    let jwks = bundled_jwks()?;
+    let bundled = jwks.is_some();
+    if let Some(jwks) = jwks {
+        builder = builder.jwks(jwks);
     }
     let verifier = builder.build()?;
-    if jwks_file.is_none() {
-        let _ = tokio::time::timeout(Duration::from_secs(2), verifier.hydrate()).await;
+    if !bundled {
+        within_init_budget(verifier.hydrate()).await;
     }
     Ok(Authorizer::generic(verifier))
+}
+
+/// The key set in `JWKS_FILE`, if set.
+fn bundled_jwks() -> Result<Option<String>, Error> {
+    var("JWKS_FILE")
+        .map(|path| std::fs::read_to_string(&path).map_err(|e| format!("{path}: {e}").into()))
+        .transpose()
+}
+
+/// Runs `warm_up` (a first key fetch) for at most 2 s of the init phase, which Lambda bounds at
+/// 10 s; whatever it does not finish is retried on demand.
+async fn within_init_budget<F: std::future::Future>(warm_up: F) {
+    let _ = tokio::time::timeout(Duration::from_secs(2), warm_up).await;
 }
 
 #[tokio::main(flavor = "current_thread")]

@@ -348,7 +348,7 @@ async fn a_generic_issuer_is_verified_with_its_audience_and_its_claims_in_the_co
         .jwks(issuer.jwks_json())
         .build()
         .unwrap();
-    let a = Authorizer::generic(verifier)
+    let a = Authorizer::generic(verifier.clone())
         .principal_claim("custom:employee_id")
         .required_groups(&["admins"]);
     let admin = issuer
@@ -383,5 +383,20 @@ async fn a_generic_issuer_is_verified_with_its_audience_and_its_claims_in_the_co
             Err(AuthorizerError::Unauthorized)
         ));
     }
+    // Neither the principal claim nor `sub`: authentic to the verifier, but never allowed under
+    // a made-up principal.
+    let anonymous = issuer
+        .id_token(CLIENT)
+        .groups(["admins"])
+        .without_claim("sub")
+        .sign();
+    verifier
+        .verify::<serde_json::Value>(&anonymous)
+        .await
+        .unwrap();
+    assert!(matches!(
+        a.rest_token(event("rest_token.json", &anonymous)).await,
+        Err(AuthorizerError::Unauthorized)
+    ));
     assert_eq!(issuer.jwks_requests(), 0, "the bundled key set was enough");
 }

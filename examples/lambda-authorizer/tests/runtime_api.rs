@@ -431,7 +431,8 @@ fn bad_configuration_fails_the_init_at_once_with_its_reason() {
     // A generic issuer takes its own settings, and only those.
     let generic = [
         ("ISSUER", "https://idp.example.com"),
-        ("JWKS_URI", "https://idp.example.com/jwks.json"),
+        // Loopback, nothing listening: a check that failed to stop init would fetch here.
+        ("JWKS_URI", "http://127.0.0.1:9/jwks.json"),
         ("AUDIENCES", "api"),
     ];
     for (name, change) in [
