@@ -17,7 +17,10 @@
 //! `perf record -p <pid of its --serve child>`, or to compare two); `SERVICE_BENCH_ROUNDS=<n>`
 //! sets the number of rounds. `benches/service/run.sh` also builds the jwt-authorizer 0.15 peer
 //! (axum 0.7, its own binary in `benches/service/jwt-authorizer/`) and passes it in
-//! `JWT_AUTHORIZER_PEER`, which adds its row.
+//! `JWT_AUTHORIZER_PEER`, which adds its row. `SERVICE_BENCH_BASELINE=<path>` takes the
+//! service bench binary of another build (`cargo bench --bench service --no-run` prints it)
+//! and runs that build's servers too, as "… (baseline)" rows in the same rounds: an A/B of a
+//! change, with the same load generator.
 #![allow(
     missing_docs,
     clippy::unwrap_used,
@@ -410,15 +413,26 @@ fn main() {
             only.as_ref()
                 .is_none_or(|o| o.split(',').any(|o| name.contains(o)))
         };
+        let serve = |binary: &std::path::Path, mode: &str| {
+            let mut command = std::process::Command::new(binary);
+            command
+                .args(["--serve", mode, issuer.pool_id().as_str(), issuer.issuer()])
+                .arg(issuer.jwks_uri())
+                .arg(issuer.jwks_json());
+            command
+        };
+        let this = std::env::current_exe().unwrap();
+        // `SERVICE_BENCH_BASELINE=<the service bench binary of another build>` also runs that
+        // build's servers (named "… (baseline)") in the same rounds: an A/B of a change.
+        let baseline = std::env::var_os("SERVICE_BENCH_BASELINE").map(std::path::PathBuf::from);
         let mut servers = Vec::new();
         for (mode, name) in MODES {
             if wanted(name) {
-                let mut command = std::process::Command::new(std::env::current_exe().unwrap());
-                command
-                    .args(["--serve", mode, issuer.pool_id().as_str(), issuer.issuer()])
-                    .arg(issuer.jwks_uri())
-                    .arg(issuer.jwks_json());
-                servers.push(Server::start(name, command));
+                servers.push(Server::start(name, serve(&this, mode)));
+                if let Some(binary) = &baseline {
+                    let name = format!("{name} (baseline)");
+                    servers.push(Server::start(&name, serve(binary, mode)));
+                }
             }
         }
         let jwks_server = wiremock::MockServer::start().await;
