@@ -165,21 +165,28 @@ where
     forward_ready!(service);
 
     fn call(&self, request: ServiceRequest) -> Self::Future {
+        // A verdict that needs no waiting (no token, a verified-token cache hit) is applied
+        // here, without the verification's future.
+        if let Some(outcome) = self.auth.policy.authenticate_now(request.headers()) {
+            return match admit(&request, outcome) {
+                Ok(()) => {
+                    let call = self.service.call(request);
+                    Box::pin(async move { call.await.map(ServiceResponse::map_into_left_body) })
+                }
+                Err(rejection) => {
+                    let response = (self.auth.respond)(&rejection);
+                    let response = request.into_response(response).map_into_right_body();
+                    Box::pin(ready(Ok(response)))
+                }
+            };
+        }
         let service = Rc::clone(&self.service);
         let auth = self.auth.clone();
         Box::pin(async move {
             let outcome = auth.policy.authenticate(request.headers()).await;
-            match outcome {
-                Ok(Outcome::Authenticated(verified)) => {
-                    request.extensions_mut().insert(verified);
-                }
-                Ok(Outcome::Anonymous) => {
-                    request.extensions_mut().insert(Anonymous);
-                }
-                Err(rejection) => {
-                    let response = (auth.respond)(&rejection);
-                    return Ok(request.into_response(response).map_into_right_body());
-                }
+            if let Err(rejection) = admit(&request, outcome) {
+                let response = (auth.respond)(&rejection);
+                return Ok(request.into_response(response).map_into_right_body());
             }
             service
                 .call(request)
@@ -187,6 +194,19 @@ where
                 .map(ServiceResponse::map_into_left_body)
         })
     }
+}
+
+/// Puts the claims (or [`Anonymous`]) in the request's extensions, or gives the rejection.
+fn admit(request: &ServiceRequest, outcome: Result<Outcome, Rejection>) -> Result<(), Rejection> {
+    match outcome? {
+        Outcome::Authenticated(verified) => {
+            request.extensions_mut().insert(verified);
+        }
+        Outcome::Anonymous => {
+            request.extensions_mut().insert(Anonymous);
+        }
+    }
+    Ok(())
 }
 
 /// The verified claims of the request, as `T` (see [`crate::axum::Claims`] for the types and

@@ -345,6 +345,23 @@ pub trait Authenticate: fmt::Debug + Send + Sync + 'static {
         accept: TokenUse,
     ) -> BoxFuture<'a, Result<Verified, Error>>;
 
+    /// The verdict on `token` when it can be given at once, without waiting: a
+    /// [`CognitoVerifier`] with the [verified-token cache](crate::TokenCacheConfig) answers a
+    /// hit here, and the framework adapters then skip [`authenticate`](Self::authenticate) and
+    /// the future it allocates. `None` (what this method returns unless overridden) means
+    /// "ask `authenticate`"; an answer given here must be the one `authenticate` would give.
+    fn authenticate_now(&self, token: &str, accept: TokenUse) -> Option<Result<Verified, Error>> {
+        let _ = (token, accept);
+        None
+    }
+
+    /// Whether [`authenticate_now`](Self::authenticate_now) may ever answer (`false` unless
+    /// overridden). A [`Policy`] asks once, when it is made; when `false` it sends every request
+    /// straight to `authenticate` rather than look for its token twice.
+    fn answers_now(&self) -> bool {
+        false
+    }
+
     /// Where a [`Policy`] over this verifier looks for the token unless told otherwise:
     /// [`TokenSource::Bearer`] (an [`AlbVerifier`]: the `x-amzn-oidc-data` header).
     fn default_sources(&self) -> Vec<TokenSource> {
@@ -382,6 +399,16 @@ impl Authenticate for CognitoVerifier {
             }
         })
     }
+
+    fn authenticate_now(&self, token: &str, accept: TokenUse) -> Option<Result<Verified, Error>> {
+        // A hit holds the kind asked for (`Any`: either), as `authenticate` would return it.
+        self.token_cache_hit(token, accept)
+            .map(|claims| Ok(Verified::from(claims)))
+    }
+
+    fn answers_now(&self) -> bool {
+        self.has_token_cache()
+    }
 }
 
 impl Authenticate for MultiPoolVerifier {
@@ -391,6 +418,15 @@ impl Authenticate for MultiPoolVerifier {
         accept: TokenUse,
     ) -> BoxFuture<'a, Result<Verified, Error>> {
         Box::pin(async move { self.route(token)?.authenticate(token, accept).await })
+    }
+
+    fn authenticate_now(&self, token: &str, accept: TokenUse) -> Option<Result<Verified, Error>> {
+        // A token no pool takes is left to `authenticate`, which gives the error.
+        self.route(token).ok()?.authenticate_now(token, accept)
+    }
+
+    fn answers_now(&self) -> bool {
+        self.has_token_cache()
     }
 }
 
@@ -422,6 +458,8 @@ pub struct Policy {
 #[derive(Clone)]
 struct Rules {
     verifier: Arc<dyn Authenticate>,
+    /// The verifier's [`Authenticate::answers_now`], asked once.
+    answers_now: bool,
     sources: Vec<TokenSource>,
     accept: TokenUse,
     groups: Vec<String>,
@@ -466,6 +504,7 @@ impl Policy {
         Self {
             rules: Arc::new(Rules {
                 sources: verifier.default_sources(),
+                answers_now: verifier.answers_now(),
                 verifier: Arc::new(verifier),
                 accept: TokenUse::Any,
                 groups: Vec::new(),
@@ -574,22 +613,78 @@ impl Policy {
         &self,
         headers: &H,
     ) -> Result<Outcome, Rejection> {
+        match self.find_token(headers)? {
+            Some(token) => self
+                .authenticate_token(token)
+                .await
+                .map(Outcome::Authenticated),
+            None => self.without_token(),
+        }
+    }
+
+    /// [`authenticate`](Self::authenticate) when its verdict needs no waiting, over a verifier
+    /// that can answer at once ([`Authenticate::answers_now`]: a [`CognitoVerifier`] with the
+    /// verified-token cache): for a token it answers at once (a cache hit), and then also for
+    /// a request without a token and for a token that is not text. `None` when only
+    /// `authenticate` can tell (always, over other verifiers). The adapters in this crate try
+    /// this first, so that such a request costs no future of its own.
+    ///
+    /// ```
+    /// use cognito_verifier::auth::{Outcome, Policy};
+    /// # fn f(policy: &Policy, headers: &http::HeaderMap) {
+    /// match policy.authenticate_now(headers) {
+    ///     Some(Ok(Outcome::Authenticated(claims))) => { /* serve with the claims */ }
+    ///     Some(Ok(_anonymous)) => { /* an optional policy, no token */ }
+    ///     Some(Err(rejection)) => { /* answer rejection.status() */ }
+    ///     None => { /* await policy.authenticate(headers) */ }
+    /// }
+    /// # }
+    /// ```
+    pub fn authenticate_now<H: RequestHeaders + ?Sized>(
+        &self,
+        headers: &H,
+    ) -> Option<Result<Outcome, Rejection>> {
+        if !self.rules.answers_now {
+            return None;
+        }
+        let token = match self.find_token(headers) {
+            Ok(Some(token)) => token,
+            Ok(None) => return Some(self.without_token()),
+            Err(rejection) => return Some(Err(rejection)),
+        };
         let rules = &*self.rules;
-        let Some(token) = rules.sources.iter().find_map(|s| s.find(headers)) else {
-            return if rules.optional {
-                Ok(Outcome::Anonymous)
-            } else {
-                Err(Rejection::missing())
-            };
+        let verdict = rules.verifier.authenticate_now(token, rules.accept)?;
+        Some(
+            verdict
+                .map_err(Rejection::from)
+                .and_then(|verified| self.apply_rules(verified))
+                .map(Outcome::Authenticated),
+        )
+    }
+
+    /// The token from the first source that has one (`None`: no source has one).
+    fn find_token<'h, H: RequestHeaders + ?Sized>(
+        &self,
+        headers: &'h H,
+    ) -> Result<Option<&'h str>, Rejection> {
+        let Some(token) = self.rules.sources.iter().find_map(|s| s.find(headers)) else {
+            return Ok(None);
         };
-        let Ok(token) = std::str::from_utf8(token) else {
-            return Err(Rejection::from(Error::malformed(
+        match std::str::from_utf8(token) {
+            Ok(token) => Ok(Some(token)),
+            Err(_) => Err(Rejection::from(Error::malformed(
                 "the token is not UTF-8 text",
-            )));
-        };
-        self.authenticate_token(token)
-            .await
-            .map(Outcome::Authenticated)
+            ))),
+        }
+    }
+
+    /// The verdict on a request without a token.
+    fn without_token(&self) -> Result<Outcome, Rejection> {
+        if self.rules.optional {
+            Ok(Outcome::Anonymous)
+        } else {
+            Err(Rejection::missing())
+        }
     }
 
     /// Verifies a token found elsewhere and applies every rule.
@@ -599,6 +694,12 @@ impl Policy {
     pub async fn authenticate_token(&self, token: &str) -> Result<Verified, Rejection> {
         let rules = &*self.rules;
         let verified = rules.verifier.authenticate(token, rules.accept).await?;
+        self.apply_rules(verified)
+    }
+
+    /// The route's groups, scopes and checks, on claims the verifier accepted.
+    fn apply_rules(&self, verified: Verified) -> Result<Verified, Rejection> {
+        let rules = &*self.rules;
         if !rules.groups.is_empty() && !rules.groups.iter().any(|g| verified.in_group(g)) {
             return Err(Rejection::from(Error::MissingGroup).with_scopes(&rules.scopes));
         }

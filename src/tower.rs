@@ -230,6 +230,19 @@ where
         // The service that was polled ready is the one to call; leave a fresh clone behind.
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
+        // A verdict that needs no waiting (no token, a verified-token cache hit) is applied
+        // here: the future is then the inner service's alone, with no verification state.
+        if let Some(outcome) = self.policy.authenticate_now(request.headers()) {
+            return match with_outcome(request, outcome) {
+                Ok(request) => Box::pin(inner.call(request)),
+                Err(rejection) => {
+                    // Built when polled, like every response of this service (`ResBody` need
+                    // not be `Send`).
+                    let respond = self.respond.clone();
+                    Box::pin(async move { Ok(respond.respond(&rejection)) })
+                }
+            };
+        }
         let policy = self.policy.clone();
         let respond = self.respond.clone();
         Box::pin(async move {
@@ -242,15 +255,24 @@ where
 }
 
 /// The request with its claims (or [`Anonymous`]) in its extensions, or why it is refused.
-async fn admit<B>(policy: &Policy, mut request: Request<B>) -> Result<Request<B>, Rejection> {
-    match policy.authenticate(request.headers()).await {
-        Ok(Outcome::Authenticated(verified)) => {
+async fn admit<B>(policy: &Policy, request: Request<B>) -> Result<Request<B>, Rejection> {
+    let outcome = policy.authenticate(request.headers()).await;
+    with_outcome(request, outcome)
+}
+
+/// The request with the outcome's claims (or [`Anonymous`]) in its extensions, or the
+/// rejection.
+fn with_outcome<B>(
+    mut request: Request<B>,
+    outcome: Result<Outcome, Rejection>,
+) -> Result<Request<B>, Rejection> {
+    match outcome? {
+        Outcome::Authenticated(verified) => {
             request.extensions_mut().insert(verified);
         }
-        Ok(Outcome::Anonymous) => {
+        Outcome::Anonymous => {
             request.extensions_mut().insert(Anonymous);
         }
-        Err(rejection) => return Err(rejection),
     }
     Ok(request)
 }
@@ -320,6 +342,13 @@ where
     type Future = Pin<Box<dyn Future<Output = Result<Request<B>, Response<ResBody>>> + Send>>;
 
     fn authorize(&mut self, request: Request<B>) -> Self::Future {
+        if let Some(outcome) = self.policy.authenticate_now(request.headers()) {
+            let admitted = with_outcome(request, outcome);
+            let respond = self.respond.clone();
+            return Box::pin(
+                async move { admitted.map_err(|rejection| respond.respond(&rejection)) },
+            );
+        }
         let policy = self.policy.clone();
         let respond = self.respond.clone();
         Box::pin(async move {

@@ -80,6 +80,13 @@ impl MultiPoolVerifier {
         self.by_issuer.iter().map(|(iss, v)| (&**iss, v))
     }
 
+    /// Whether any pool's verifier has the verified-token cache on.
+    pub(crate) fn has_token_cache(&self) -> bool {
+        self.by_issuer
+            .values()
+            .any(CognitoVerifier::has_token_cache)
+    }
+
     /// The verifier for the token's (unverified) `iss`.
     ///
     /// # Errors

@@ -520,6 +520,25 @@ impl CognitoVerifier {
         Ok(claims)
     }
 
+    /// Whether the verified-token cache is on.
+    pub(crate) fn has_token_cache(&self) -> bool {
+        self.token_cache.is_some()
+    }
+
+    /// The claims of a verified-token cache hit for `token` (of the kind `requested`), reported
+    /// as an acceptance like any verification; `None` without a cache or on a miss. For the
+    /// framework adapters' synchronous path: a miss then goes through `claims`, which looks the
+    /// token up again (a second hash of the signature, once per new token).
+    pub(crate) fn token_cache_hit(
+        &self,
+        token: &str,
+        requested: TokenUse,
+    ) -> Option<CognitoClaims> {
+        let claims = self.cached_claims(token, requested).ok()?;
+        tracing::trace!(target: "cognito_verifier::verify", issuer = self.issuer(), "token accepted");
+        Some(claims)
+    }
+
     /// A token-cache hit, or (as the error) the token's cache key to store the result under
     /// when there is a cache.
     fn cached_claims(

@@ -3,6 +3,7 @@
 //! with `oneshot`, actix-web with its test utilities; keys on 127.0.0.1).
 
 use std::convert::Infallible;
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::{Body, to_bytes};
@@ -13,7 +14,7 @@ use cognito_verifier::axum::{Claims, CognitoAuthLayer};
 use cognito_verifier::testkit::TestIssuer;
 use cognito_verifier::{
     AccessClaims, CognitoClaims, CognitoVerifier, IdClaims, JwtVerifier, MultiPoolVerifier,
-    TokenUse,
+    TokenCacheConfig, TokenUse,
 };
 use http::Request;
 use serde::Deserialize;
@@ -514,6 +515,218 @@ async fn the_core_is_usable_without_any_framework() {
     assert_eq!((r.status(), r.kind()), (401, "malformed"));
 }
 
+/// A verifier with the verified-token cache on, any token use, no leeway, on `clock`.
+fn caching_verifier(issuer: &TestIssuer, clock: &cognito_verifier::ManualClock) -> CognitoVerifier {
+    issuer
+        .verifier_builder(CLIENT)
+        .token_use(TokenUse::Any)
+        .leeway(Duration::ZERO)
+        .clock(clock.clone())
+        .token_cache(TokenCacheConfig::default())
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_verdict_given_at_once_is_the_one_the_async_path_gives() {
+    let (issuer, clock) = crate::common::issuer_with_clock().await;
+    let verifier = caching_verifier(&issuer, &clock);
+    let policy = Policy::new(verifier.clone()).required_groups(["admins"]);
+
+    // No token, optional or not, and a token that is not text: answered at once, as the async
+    // path answers them.
+    let none: [(&str, &str); 0] = [];
+    let now = policy.authenticate_now(&none[..]).unwrap();
+    assert_eq!(now, policy.authenticate(&none[..]).await);
+    assert_eq!(now.unwrap_err().status(), 401);
+    let optional = policy.clone().optional();
+    assert_eq!(
+        optional.authenticate_now(&none[..]),
+        Some(Ok(Outcome::Anonymous))
+    );
+    let mut binary = http::HeaderMap::new();
+    binary.insert(
+        "authorization",
+        http::HeaderValue::from_bytes(b"Bearer \xff").unwrap(),
+    );
+    let now = optional.authenticate_now(&binary).unwrap();
+    assert_eq!(now, optional.authenticate(&binary).await);
+    assert_eq!(now.unwrap_err().kind(), "malformed");
+
+    // A token not yet verified cannot be answered at once; once verified, its hit is.
+    let admin = issuer
+        .access_token(CLIENT)
+        .groups(["admins"])
+        .expires_in(Duration::from_secs(100))
+        .sign();
+    let hb = bearer(&admin);
+    let h = [("authorization", hb.as_str())];
+    assert_eq!(policy.authenticate_now(&h[..]), None);
+    let outcome = policy.authenticate(&h[..]).await.unwrap();
+    assert_eq!(policy.authenticate_now(&h[..]), Some(Ok(outcome)));
+
+    // The route's rules apply to a hit: a cached token without the group is refused at once,
+    // with the async path's rejection; so is a check's refusal.
+    let user = issuer.access_token(CLIENT).groups(["users"]).sign();
+    let hb = bearer(&user);
+    let h = [("authorization", hb.as_str())];
+    let refused = policy.authenticate(&h[..]).await.unwrap_err();
+    assert_eq!(refused.kind(), "missing_group");
+    assert_eq!(policy.authenticate_now(&h[..]), Some(Err(refused)));
+    let checked = policy.clone().check(|_| Err("no".into()));
+    let hb = bearer(&admin);
+    let h = [("authorization", hb.as_str())];
+    let now = checked.authenticate_now(&h[..]).unwrap().unwrap_err();
+    assert_eq!((now.status(), now.kind()), (403, "rejected_by_check"));
+
+    // A hit of the wrong kind for the route, and an expired hit, go to the async path, which
+    // gives the precise error.
+    let access_only = policy.clone().token_use(TokenUse::Access);
+    let id = issuer.id_token(CLIENT).groups(["admins"]).sign();
+    let hb = bearer(&id);
+    let h = [("authorization", hb.as_str())];
+    verifier.verify_id(&id).await.unwrap();
+    assert_eq!(access_only.authenticate_now(&h[..]), None);
+    let r = access_only.authenticate(&h[..]).await.unwrap_err();
+    assert_eq!(r.kind(), "wrong_token_use");
+    clock.advance(Duration::from_secs(101));
+    let hb = bearer(&admin);
+    let h = [("authorization", hb.as_str())];
+    assert_eq!(policy.authenticate_now(&h[..]), None);
+    let r = policy.authenticate(&h[..]).await.unwrap_err();
+    assert_eq!(r.kind(), "expired");
+
+    // Without the cache, nothing is answered at once (the token is looked for once, by the
+    // async path).
+    let uncached = Policy::new(
+        issuer
+            .verifier_builder(CLIENT)
+            .token_use(TokenUse::Any)
+            .clock(clock.clone())
+            .build()
+            .unwrap(),
+    );
+    let fresh = issuer.access_token(CLIENT).sign();
+    let hb = bearer(&fresh);
+    let h = [("authorization", hb.as_str())];
+    uncached.authenticate(&h[..]).await.unwrap();
+    assert_eq!(uncached.authenticate_now(&h[..]), None);
+    assert_eq!(uncached.authenticate_now(&none[..]), None);
+}
+
+/// A verifier that answers only at once: the adapters must take that answer and never await
+/// `authenticate` (which would refuse the request).
+#[derive(Debug)]
+struct AtOnce;
+
+impl cognito_verifier::auth::Authenticate for AtOnce {
+    fn authenticate<'a>(
+        &'a self,
+        _token: &'a str,
+        _accept: TokenUse,
+    ) -> std::pin::Pin<
+        Box<dyn Future<Output = Result<Verified, cognito_verifier::Error>> + Send + 'a>,
+    > {
+        Box::pin(async { Err(cognito_verifier::Error::InvalidSignature) })
+    }
+
+    fn authenticate_now(
+        &self,
+        token: &str,
+        _accept: TokenUse,
+    ) -> Option<Result<Verified, cognito_verifier::Error>> {
+        (token == "now").then(|| Ok(Verified::Jwt(serde_json::json!({"username": "quick"}))))
+    }
+
+    fn answers_now(&self) -> bool {
+        true
+    }
+}
+
+#[tokio::test]
+async fn the_adapters_take_a_verdict_given_at_once() {
+    use cognito_verifier::tower::CognitoAuthLayer as Layer;
+    use tower_http::auth::AsyncRequireAuthorizationLayer;
+    /// "now" is answered at once (200 with its user); any other token goes to `authenticate`,
+    /// which refuses it.
+    async fn now_and_later<S>(service: S)
+    where
+        S: tower::Service<Request<String>, Response = http::Response<String>> + Clone,
+        S::Error: std::fmt::Debug,
+    {
+        for (token, status, body) in [("now", 200, "quick"), ("later", 401, "")] {
+            let request = Request::builder()
+                .header("authorization", bearer(token))
+                .body(String::new())
+                .unwrap();
+            let response = service.clone().oneshot(request).await.unwrap();
+            assert_eq!(response.status(), status, "{token}");
+            if status == 200 {
+                assert_eq!(response.body(), body);
+            }
+        }
+    }
+    let layer = Layer::new(AtOnce);
+    now_and_later(
+        tower::ServiceBuilder::new()
+            .layer(layer.clone())
+            .service_fn(whoami),
+    )
+    .await;
+    now_and_later(
+        tower::ServiceBuilder::new()
+            .layer(AsyncRequireAuthorizationLayer::new(
+                layer.authorizer::<String>(),
+            ))
+            .service_fn(whoami),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn cached_tokens_get_the_same_answers_through_the_layer() {
+    let (issuer, clock) = crate::common::issuer_with_clock().await;
+    async fn me(Claims(c): Claims<AccessClaims>) -> String {
+        c.username.unwrap_or_default()
+    }
+    let auth = CognitoAuthLayer::new(caching_verifier(&issuer, &clock));
+    let app = Router::new()
+        .route("/me", get(me).route_layer(auth.clone().access_tokens()))
+        .route(
+            "/admin",
+            get(me).route_layer(auth.clone().required_groups(["admins"])),
+        )
+        .route(
+            "/hello",
+            get(|c: Option<Claims<AccessClaims>>| async move {
+                c.map_or_else(|| "stranger".to_owned(), |c| c.sub.clone())
+            })
+            .route_layer(auth.optional()),
+        );
+    let user = issuer
+        .access_token(CLIENT)
+        .username("erin")
+        .groups(["users"])
+        .sign();
+    let id = issuer.id_token(CLIENT).sign();
+    // Each twice: verified in full, then answered from the cache.
+    for _ in 0..2 {
+        let r = send(&app, "/me", &[("authorization", &bearer(&user))]).await;
+        assert_eq!((r.status, r.body.as_str()), (StatusCode::OK, "erin"));
+        let r = send(&app, "/admin", &[("authorization", &bearer(&user))]).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        assert_eq!(
+            r.headers[header::WWW_AUTHENTICATE],
+            r#"Bearer error="insufficient_scope""#
+        );
+        let r = send(&app, "/me", &[("authorization", &bearer(&id))]).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+        assert!(r.body.contains("wrong_token_use"), "{}", r.body);
+        let r = send(&app, "/hello", &[]).await;
+        assert_eq!(r.body, "stranger");
+    }
+}
+
 mod actix {
     use actix_web::http::StatusCode;
     use actix_web::{App, test, web};
@@ -542,13 +755,26 @@ mod actix {
 
     #[actix_web::test]
     async fn the_middleware_and_extractor_answer_like_the_tower_layer() {
+        answers_like_the_tower_layer(false).await;
+    }
+
+    /// The same answers when they come from the verified-token cache (each request is made
+    /// twice: verified in full, then answered from the cache before any future is made).
+    #[actix_web::test]
+    async fn cached_tokens_get_the_same_answers() {
+        answers_like_the_tower_layer(true).await;
+    }
+
+    async fn answers_like_the_tower_layer(cache: bool) {
         let issuer = issuer().await;
-        let verifier = issuer
+        let mut builder = issuer
             .verifier_builder(CLIENT)
             .token_use(TokenUse::Any)
-            .static_jwks(issuer.jwks_json())
-            .build()
-            .unwrap();
+            .static_jwks(issuer.jwks_json());
+        if cache {
+            builder = builder.token_cache(cognito_verifier::TokenCacheConfig::default());
+        }
+        let verifier = builder.build().unwrap();
         let auth = CognitoAuth::new(verifier).access_tokens();
         let app = test::init_service(
             App::new()
@@ -583,54 +809,65 @@ mod actix {
         };
         let token = issuer.access_token(CLIENT).username("dave").sign();
         let bearer = format!("Bearer {token}");
-
-        let r =
-            test::call_service(&app, call("/me", Some(("authorization", bearer.clone())))).await;
-        assert_eq!(r.status(), StatusCode::OK);
-        assert_eq!(test::read_body(r).await, "hello dave");
-
-        let r = test::call_service(&app, call("/me", None)).await;
-        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
-        assert_eq!(r.headers().get("www-authenticate").unwrap(), "Bearer");
-
         let expired = format!("Bearer {}", issuer.access_token(CLIENT).expired().sign());
-        let r =
-            test::call_service(&app, call("/me", Some(("authorization", expired.clone())))).await;
-        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
-        assert_eq!(
-            r.headers().get("www-authenticate").unwrap(),
-            r#"Bearer error="invalid_token", error_description="expired""#
-        );
-
         let id = format!("Bearer {}", issuer.id_token(CLIENT).sign());
-        let r = test::call_service(&app, call("/me", Some(("authorization", id)))).await;
-        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
-        assert!(String::from_utf8_lossy(&test::read_body(r).await).contains("wrong_token_use"));
+        // Twice: with the cache on, the second round is answered from it.
+        for _ in 0..2 {
+            let r = test::call_service(&app, call("/me", Some(("authorization", bearer.clone()))))
+                .await;
+            assert_eq!(r.status(), StatusCode::OK);
+            assert_eq!(test::read_body(r).await, "hello dave");
 
-        let r = test::call_service(
-            &app,
-            call("/admin", Some(("authorization", bearer.clone()))),
-        )
-        .await;
-        assert_eq!(r.status(), StatusCode::FORBIDDEN);
-        assert_eq!(
-            r.headers().get("www-authenticate").unwrap(),
-            r#"Bearer error="insufficient_scope""#
-        );
+            let r = test::call_service(&app, call("/me", None)).await;
+            assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+            assert_eq!(r.headers().get("www-authenticate").unwrap(), "Bearer");
 
-        let r = test::call_service(&app, call("/hello", None)).await;
-        assert_eq!(test::read_body(r).await, "hello stranger");
-        let r = test::call_service(&app, call("/hello", Some(("authorization", bearer)))).await;
-        assert_eq!(test::read_body(r).await, "hello dave");
-        let r = test::call_service(&app, call("/hello", Some(("authorization", expired)))).await;
-        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+            let r = test::call_service(&app, call("/me", Some(("authorization", expired.clone()))))
+                .await;
+            assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+            assert_eq!(
+                r.headers().get("www-authenticate").unwrap(),
+                r#"Bearer error="invalid_token", error_description="expired""#
+            );
 
-        let r = test::call_service(
-            &app,
-            call("/cookie", Some(("cookie", format!("at={token}")))),
-        )
-        .await;
-        assert_eq!(test::read_body(r).await, "hello dave");
+            let r =
+                test::call_service(&app, call("/me", Some(("authorization", id.clone())))).await;
+            assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+            assert!(String::from_utf8_lossy(&test::read_body(r).await).contains("wrong_token_use"));
+
+            let r = test::call_service(
+                &app,
+                call("/admin", Some(("authorization", bearer.clone()))),
+            )
+            .await;
+            assert_eq!(r.status(), StatusCode::FORBIDDEN);
+            assert_eq!(
+                r.headers().get("www-authenticate").unwrap(),
+                r#"Bearer error="insufficient_scope""#
+            );
+
+            let r = test::call_service(&app, call("/hello", None)).await;
+            assert_eq!(test::read_body(r).await, "hello stranger");
+            let r = test::call_service(
+                &app,
+                call("/hello", Some(("authorization", bearer.clone()))),
+            )
+            .await;
+            assert_eq!(test::read_body(r).await, "hello dave");
+            let r = test::call_service(
+                &app,
+                call("/hello", Some(("authorization", expired.clone()))),
+            )
+            .await;
+            assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+
+            let r = test::call_service(
+                &app,
+                call("/cookie", Some(("cookie", format!("at={token}")))),
+            )
+            .await;
+            assert_eq!(test::read_body(r).await, "hello dave");
+        }
     }
 
     #[actix_web::test]
