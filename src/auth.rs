@@ -421,7 +421,8 @@ impl Authenticate for MultiPoolVerifier {
     }
 
     fn authenticate_now(&self, token: &str, accept: TokenUse) -> Option<Result<Verified, Error>> {
-        // A token no pool takes is left to `authenticate`, which gives the error.
+        // A token no pool takes is left to `authenticate`, which gives the error. On a miss the
+        // token is routed (decoded) again there: once per new token, for a hit on every other.
         self.route(token).ok()?.authenticate_now(token, accept)
     }
 
