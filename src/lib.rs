@@ -242,6 +242,7 @@ mod cognito;
 mod error;
 mod jwks;
 mod jwt;
+mod partition;
 mod verifier;
 
 pub use crate::clock::{Clock, ManualClock, SystemClock};
@@ -264,6 +265,7 @@ pub use crate::jwks::http::{
 pub use crate::jwks::key::DEFAULT_MAX_KEYS;
 pub use crate::jwt::parse::{DEFAULT_MAX_TOKEN_LEN, MAX_KID_LEN};
 pub use crate::jwt::signature::{MAX_RSA_BITS, MIN_RSA_BITS};
+pub use crate::partition::Partition;
 pub use crate::verifier::{DEFAULT_LEEWAY, JwtVerifier, JwtVerifierBuilder, MAX_LEEWAY};
 
 pub mod alb;

@@ -234,7 +234,7 @@ impl State {
 /// A local issuer: RSA keys, a JWKS served on `127.0.0.1`, and a token minter.
 ///
 /// Its tokens carry the real Cognito issuer of its pool
-/// (`https://cognito-idp.<region>.amazonaws.com/<pool>`) while its JWKS is at
+/// (`https://cognito-idp.<region>.<dns suffix>/<pool>`) while its JWKS is at
 /// `http://127.0.0.1:<port>/<pool>/.well-known/jwks.json`, like Cognito emulators. The server
 /// stops when the issuer is dropped.
 pub struct TestIssuer {

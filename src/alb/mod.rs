@@ -11,7 +11,8 @@
 //!
 //! An [`AlbVerifier`] trusts the load balancers you name by ARN: the header's `signer` must be one
 //! of them, the key is fetched (once per `kid`, a UUID) from the load balancer's regional key
-//! endpoint `https://public-keys.auth.elb.<region>.amazonaws.com/<kid>`, the signature must be
+//! endpoint `https://public-keys.auth.elb.<region>.<dns suffix>/<kid>` (the suffix of the region's
+//! [`Partition`]: `amazonaws.com`, `amazonaws.com.cn`, `amazonaws.eu`, …), the signature must be
 //! ES256 over the padded base64url segments ALB produces, and `client`, `iss` and `exp` (in the
 //! header, where ALB puts them) are checked as Cognito's rules would: the app client id and the
 //! user pool's issuer are required unless explicitly waived.
@@ -54,6 +55,7 @@ use crate::error::{BuildError, Error, excerpt};
 use crate::jwks::fetch::JwksFetcher;
 use crate::jwt::claims::check_exp;
 use crate::jwt::parse::DEFAULT_MAX_TOKEN_LEN;
+use crate::partition::Partition;
 use crate::verifier::{DEFAULT_LEEWAY, MAX_LEEWAY, check_url};
 
 use self::keys::{AlbKeys, EcKey, configured_key};
@@ -417,7 +419,7 @@ impl AlbVerifierBuilder {
         self
     }
 
-    /// The Cognito user pool whose issuer (`https://cognito-idp.<region>.amazonaws.com/<pool>`)
+    /// The Cognito user pool whose issuer (`https://cognito-idp.<region>.<dns suffix>/<pool>`)
     /// the header's `iss` must be.
     pub fn user_pool_id(mut self, user_pool_id: impl Into<String>) -> Self {
         let id = user_pool_id.into();
@@ -566,8 +568,14 @@ impl AlbVerifierBuilder {
                 parse_arn(arn).ok_or_else(|| BuildError::InvalidLoadBalancerArn(arn.clone()))?;
             let base = match (&self.keys_uri, &self.region) {
                 (Some(uri), _) => uri.trim_end_matches('/').to_owned(),
-                (None, Some(region)) => key_endpoint(partition, region),
-                (None, None) => key_endpoint(partition, region),
+                (None, Some(region)) if Partition::for_region(region) != partition => {
+                    return Err(setting(
+                        "region",
+                        "in another partition than a load balancer's ARN",
+                    ));
+                }
+                (None, Some(region)) => key_endpoint(region),
+                (None, None) => key_endpoint(region),
             };
             signers.insert(arn.clone().into_boxed_str(), base.into_boxed_str());
         }
@@ -650,7 +658,7 @@ fn issuer(issuer: Issuer) -> Result<Option<Box<str>>, BuildError> {
 
 /// `arn:<partition>:elasticloadbalancing:<region>:<account>:loadbalancer/app/<name>/<id>`: the
 /// partition and the region.
-fn parse_arn(arn: &str) -> Option<(&str, &str)> {
+fn parse_arn(arn: &str) -> Option<(Partition, &str)> {
     let mut parts = arn.splitn(6, ':');
     let (
         Some("arn"),
@@ -670,8 +678,11 @@ fn parse_arn(arn: &str) -> Option<(&str, &str)> {
     else {
         return None;
     };
-    let ok = matches!(partition, "aws" | "aws-cn" | "aws-us-gov")
-        && is_region(region)
+    // The ARN's partition must be the one its region is in: `arn:aws-cn:…:us-east-1:…` is
+    // refused rather than given one partition's key endpoint or the other's.
+    let partition = Partition::from_id(partition)?;
+    let ok = is_region(region)
+        && Partition::for_region(region) == partition
         && account.len() == 12
         && account.bytes().all(|b| b.is_ascii_digit())
         && resource.starts_with("loadbalancer/app/")
@@ -689,14 +700,10 @@ fn is_region(region: &str) -> bool {
         && !region.ends_with('-')
 }
 
-/// The regional key endpoint of a partition.
-fn key_endpoint(partition: &str, region: &str) -> String {
-    let domain = if partition == "aws-cn" {
-        "amazonaws.com.cn"
-    } else {
-        "amazonaws.com"
-    };
-    format!("https://public-keys.auth.elb.{region}.{domain}")
+/// The load balancers' regional key endpoint, with the DNS suffix of the region's partition.
+fn key_endpoint(region: &str) -> String {
+    let suffix = Partition::for_region(region).dns_suffix();
+    format!("https://public-keys.auth.elb.{region}.{suffix}")
 }
 
 #[cfg(test)]
@@ -706,15 +713,36 @@ mod tests {
     #[test]
     fn arns_and_endpoints() {
         let arn = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/my-alb/50dc6c495c0c9188";
-        assert_eq!(parse_arn(arn), Some(("aws", "eu-west-1")));
-        assert_eq!(
-            key_endpoint("aws", "eu-west-1"),
-            "https://public-keys.auth.elb.eu-west-1.amazonaws.com"
-        );
-        assert_eq!(
-            key_endpoint("aws-cn", "cn-north-1"),
-            "https://public-keys.auth.elb.cn-north-1.amazonaws.com.cn"
-        );
+        assert_eq!(parse_arn(arn), Some((Partition::Aws, "eu-west-1")));
+        for (arn, partition, region, endpoint) in [
+            (
+                "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/a/1",
+                Partition::Aws,
+                "eu-west-1",
+                "https://public-keys.auth.elb.eu-west-1.amazonaws.com",
+            ),
+            (
+                "arn:aws-us-gov:elasticloadbalancing:us-gov-west-1:123456789012:loadbalancer/app/a/1",
+                Partition::AwsUsGov,
+                "us-gov-west-1",
+                "https://public-keys.auth.elb.us-gov-west-1.amazonaws.com",
+            ),
+            (
+                "arn:aws-cn:elasticloadbalancing:cn-north-1:123456789012:loadbalancer/app/a/1",
+                Partition::AwsCn,
+                "cn-north-1",
+                "https://public-keys.auth.elb.cn-north-1.amazonaws.com.cn",
+            ),
+            (
+                "arn:aws-eusc:elasticloadbalancing:eusc-de-east-1:123456789012:loadbalancer/app/a/1",
+                Partition::AwsEusc,
+                "eusc-de-east-1",
+                "https://public-keys.auth.elb.eusc-de-east-1.amazonaws.eu",
+            ),
+        ] {
+            assert_eq!(parse_arn(arn), Some((partition, region)), "{arn}");
+            assert_eq!(key_endpoint(region), endpoint);
+        }
         for bad in [
             "",
             "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/x/1",
@@ -722,6 +750,10 @@ mod tests {
             "arn:aws:ec2:eu-west-1:123456789012:loadbalancer/app/a/1",
             "arn:aws:elasticloadbalancing:EU/../x:123456789012:loadbalancer/app/a/1",
             "arn:evil:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/a/1",
+            // A partition that is not the region's.
+            "arn:aws-cn:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/a/1",
+            "arn:aws:elasticloadbalancing:cn-north-1:123456789012:loadbalancer/app/a/1",
+            "arn:aws:elasticloadbalancing:eusc-de-east-1:123456789012:loadbalancer/app/a/1",
         ] {
             assert_eq!(parse_arn(bad), None, "{bad}");
         }

@@ -4,6 +4,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use crate::error::BuildError;
+use crate::partition::Partition;
 
 /// The host Cognito names in `iss` (and serves keys from).
 ///
@@ -20,10 +21,10 @@ use crate::error::BuildError;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[non_exhaustive]
 pub enum IssuerFormat {
-    /// `https://cognito-idp.<region>.amazonaws.com/<pool>`, the original format and the default.
+    /// `https://cognito-idp.<region>.<dns suffix>/<pool>`, the original format and the default.
     #[default]
     CognitoIdp,
-    /// `https://issuer-cognito-idp.<region>.amazonaws.com/<pool>`, used by pools with
+    /// `https://issuer-cognito-idp.<region>.<dns suffix>/<pool>`, used by pools with
     /// multi-region replication.
     IssuerCognitoIdp,
 }
@@ -39,6 +40,10 @@ impl IssuerFormat {
 
 /// A Cognito user pool id, `<region>_<id>` (for example `eu-west-1_AbCdEf123`), checked for shape.
 ///
+/// The region decides the [`Partition`] and so the DNS suffix of the issuer and key endpoint:
+/// `amazonaws.com` (aws, aws-us-gov), `amazonaws.com.cn` (aws-cn: `cn-north-1`,
+/// `cn-northwest-1`), `amazonaws.eu` (aws-eusc: `eusc-de-east-1`), and the ISO partitions'.
+///
 /// ```
 /// use cognito_verifier::UserPoolId;
 ///
@@ -49,6 +54,11 @@ impl IssuerFormat {
 ///     pool.jwks_uri(),
 ///     "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123/.well-known/jwks.json"
 /// );
+///
+/// let china: UserPoolId = "cn-north-1_AbCdEf123".parse()?;
+/// assert_eq!(china.issuer(), "https://cognito-idp.cn-north-1.amazonaws.com.cn/cn-north-1_AbCdEf123");
+/// let sovereign: UserPoolId = "eusc-de-east-1_AbCdEf123".parse()?;
+/// assert_eq!(sovereign.issuer(), "https://cognito-idp.eusc-de-east-1.amazonaws.eu/eusc-de-east-1_AbCdEf123");
 /// # Ok::<(), cognito_verifier::BuildError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -63,21 +73,29 @@ impl UserPoolId {
         self.id.get(..self.region_len).unwrap_or_default()
     }
 
+    /// The partition of the pool's region.
+    pub fn partition(&self) -> Partition {
+        Partition::for_region(self.region())
+    }
+
     /// The pool id as given.
     pub fn as_str(&self) -> &str {
         &self.id
     }
 
-    /// The issuer Cognito puts in `iss`: `https://cognito-idp.<region>.amazonaws.com/<pool id>`.
+    /// The issuer Cognito puts in `iss`: `https://cognito-idp.<region>.<dns suffix>/<pool id>`,
+    /// with the DNS suffix of the region's [`Partition`].
     pub fn issuer(&self) -> String {
         self.issuer_in(IssuerFormat::CognitoIdp, self.region())
     }
 
-    /// The issuer in `format` for `region` (the pool's own, or a replica's).
+    /// The issuer in `format` for `region` (the pool's own, or a replica's), with the DNS suffix
+    /// of `region`'s [`Partition`].
     pub fn issuer_in(&self, format: IssuerFormat, region: &str) -> String {
         format!(
-            "https://{}.{region}.amazonaws.com/{}",
+            "https://{}.{region}.{}/{}",
             format.host_prefix(),
+            Partition::for_region(region).dns_suffix(),
             self.id
         )
     }
@@ -136,11 +154,53 @@ mod tests {
             ("us-east-1_x", "us-east-1"),
             ("us-gov-west-1_Q1w2E3r4T", "us-gov-west-1"),
             ("ap-southeast-2_9", "ap-southeast-2"),
+            ("cn-north-1_AbC", "cn-north-1"),
+            ("eusc-de-east-1_AbC", "eusc-de-east-1"),
         ] {
             let pool: UserPoolId = id.parse().unwrap();
             assert_eq!(pool.region(), region);
             assert_eq!(pool.as_str(), id);
             assert_eq!(pool.to_string(), id);
+        }
+    }
+
+    #[test]
+    fn issuers_take_the_partitions_dns_suffix() {
+        for (id, partition, issuer) in [
+            (
+                "us-east-1_x",
+                Partition::Aws,
+                "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_x",
+            ),
+            (
+                "us-gov-west-1_x",
+                Partition::AwsUsGov,
+                "https://cognito-idp.us-gov-west-1.amazonaws.com/us-gov-west-1_x",
+            ),
+            (
+                "cn-north-1_x",
+                Partition::AwsCn,
+                "https://cognito-idp.cn-north-1.amazonaws.com.cn/cn-north-1_x",
+            ),
+            (
+                "cn-northwest-1_x",
+                Partition::AwsCn,
+                "https://cognito-idp.cn-northwest-1.amazonaws.com.cn/cn-northwest-1_x",
+            ),
+            (
+                "eusc-de-east-1_x",
+                Partition::AwsEusc,
+                "https://cognito-idp.eusc-de-east-1.amazonaws.eu/eusc-de-east-1_x",
+            ),
+        ] {
+            let pool: UserPoolId = id.parse().unwrap();
+            assert_eq!(pool.partition(), partition);
+            assert_eq!(pool.issuer(), issuer);
+            assert_eq!(pool.jwks_uri(), format!("{issuer}/.well-known/jwks.json"));
+            assert_eq!(
+                pool.issuer_in(IssuerFormat::IssuerCognitoIdp, pool.region()),
+                issuer.replace("//cognito-idp.", "//issuer-cognito-idp.")
+            );
         }
     }
 

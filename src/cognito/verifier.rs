@@ -15,6 +15,7 @@ use crate::jwt::claims::{
     ClaimsView, Registered, check_audience, invalid_type, numeric_date, required_str,
 };
 use crate::jwt::parse::JsonValue;
+use crate::partition::Partition;
 use crate::verifier::{
     CoreOptions, JwtVerifier, SignedToken, core_setters, deserialize_claims, observe,
 };
@@ -861,7 +862,9 @@ impl CognitoVerifierBuilder {
         self
     }
 
-    /// Overrides the expected `iss` (default `https://cognito-idp.<region>.amazonaws.com/<pool>`).
+    /// Overrides the expected `iss` (default `https://cognito-idp.<region>.<dns suffix>/<pool>`,
+    /// the DNS suffix of the region's [`Partition`]: `amazonaws.com`, `amazonaws.com.cn`,
+    /// `amazonaws.eu`, …).
     pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
         self.issuer = Some(issuer.into());
         self
@@ -919,6 +922,12 @@ impl CognitoVerifierBuilder {
                 return Err(BuildError::InvalidSetting {
                     setting: "replica_regions",
                     reason: "not an AWS region name",
+                });
+            }
+            if Partition::for_region(region) != pool.partition() {
+                return Err(BuildError::InvalidSetting {
+                    setting: "replica_regions",
+                    reason: "a region of another partition than the pool's (pools replicate within a partition)",
                 });
             }
             core.extra_issuers.push(pool.issuer_in(self.format, region));

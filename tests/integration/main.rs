@@ -22,6 +22,7 @@ mod generic;
 mod grpc;
 mod integrations;
 mod key_sources;
+mod partitions;
 mod properties;
 mod regressions;
 mod token_cache;
