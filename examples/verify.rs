@@ -3,6 +3,7 @@
 //! ```text
 //! verify [--user-pool-id <region_id>] [--issuer <ISS>] [--jwks-uri <URL> | --jwks-file <PATH>]
 //!        [--client-id <ID>]... [--token-use id|access|any] [--leeway-secs N] [--at <UNIX_SECONDS>]
+//!        [--resource <VALUE>]... [--revoked <ID>]...
 //! verify --alb-arn <ARN>... [--alb-keys-uri <BASE_URL> | --region <REGION>]
 //!        [--user-pool-id <region_id> | --issuer <ISS>] [--client-id <ID>]... [--leeway-secs N]
 //!        [--at <UNIX_SECONDS>]
@@ -24,6 +25,11 @@
 //! this token valid when the incident happened?"); keys still come from the JWKS as usual.
 //! `--jwks-file` verifies with a key set read from a file (a static set: no network).
 //!
+//! `--resource` (repeatable) requires an access token to be bound to one of these resources (its
+//! `aud`): `wrong_audience`, or `missing_claim` without `aud`. `--revoked` (repeatable) treats an
+//! `origin_jti` (a whole session) or a `jti` (one token) as revoked: `revoked`. Both are for
+//! Cognito tokens, not with `--alb-arn`.
+//!
 //! Without `--client-id` the client check is skipped (a note says so on stderr). The default
 //! token use is `any`. `--user-pool-id` derives the issuer and JWKS URI; `--issuer` and
 //! `--jwks-uri` override them. Plain `http://` JWKS URIs are allowed (local emulators use them).
@@ -42,14 +48,14 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use cognito_verifier::alb::{AlbVerifier, AlbVerifierBuilder};
-use cognito_verifier::{CognitoVerifier, Error, ManualClock};
+use cognito_verifier::{CognitoVerifier, Error, ManualClock, RevocationList};
 
 #[path = "common/cli.rs"]
 mod cli;
 
 const USAGE: &str = "usage: verify [--user-pool-id <region_id>] [--issuer <ISS>] \
 [--jwks-uri <URL> | --jwks-file <PATH>] [--client-id <ID>]... [--token-use id|access|any] \
-[--leeway-secs N] [--at <UNIX_SECONDS>] < token
+[--leeway-secs N] [--at <UNIX_SECONDS>] [--resource <VALUE>]... [--revoked <ID>]... < token
        verify --alb-arn <ARN>... [--alb-keys-uri <BASE_URL> | --region <REGION>] \
 [--user-pool-id <region_id> | --issuer <ISS>] [--client-id <ID>]... [--leeway-secs N] \
 [--at <UNIX_SECONDS>] < token";
@@ -69,7 +75,14 @@ async fn main() -> ExitCode {
     };
     let args = match cli::parse(
         std::env::args().skip(1),
-        &["--at", "--alb-arn", "--alb-keys-uri", "--region"],
+        &[
+            "--at",
+            "--alb-arn",
+            "--alb-keys-uri",
+            "--region",
+            "--resource",
+            "--revoked",
+        ],
     ) {
         Ok(a) => a,
         Err(msg) => return usage_error(&msg),
@@ -94,16 +107,15 @@ async fn main() -> ExitCode {
             }
         }
     }
+    let resources: Vec<String> = extra("--resource").collect();
+    let revoked: Vec<String> = extra("--revoked").collect();
     let built = if alb_arns.is_empty() {
         if extra("--alb-keys-uri").next().is_some() || extra("--region").next().is_some() {
             return usage_error("--alb-keys-uri and --region need --alb-arn");
         }
-        cli::builder(&args).and_then(|mut b| {
-            if let Some(at) = at {
-                b = b.clock(ManualClock::new(at));
-            }
-            b.build().map(Verifier::Cognito).map_err(|e| e.to_string())
-        })
+        cognito(&args, at, resources, &revoked)
+    } else if !resources.is_empty() || !revoked.is_empty() {
+        return usage_error("--resource and --revoked are for Cognito tokens, not with --alb-arn");
     } else {
         alb_builder(
             &args,
@@ -161,6 +173,32 @@ impl Verifier {
                 .map(|claims| serde_json::to_value(claims).unwrap_or_default()),
         }
     }
+}
+
+/// A Cognito verifier from the arguments, as of `at`, binding access tokens to `resources` and
+/// refusing the `revoked` ids.
+fn cognito(
+    args: &cli::Args,
+    at: Option<Duration>,
+    resources: Vec<String>,
+    revoked: &[String],
+) -> Result<Verifier, String> {
+    let mut b = cli::builder(args)?;
+    if let Some(at) = at {
+        b = b.clock(ManualClock::new(at));
+    }
+    if !resources.is_empty() {
+        b = b.resources(resources);
+    }
+    if !revoked.is_empty() {
+        let list = RevocationList::new();
+        for id in revoked {
+            list.revoke(id)
+                .map_err(|e| format!("--revoked {id:?}: {e}"))?;
+        }
+        b = b.revocations(list);
+    }
+    b.build().map(Verifier::Cognito).map_err(|e| e.to_string())
 }
 
 /// An ALB verifier from the arguments (see the module's documentation).

@@ -243,6 +243,37 @@ impl Verified {
         }
     }
 
+    /// The resources the token is bound to (`aud` of an access token, or of a generic JWT),
+    /// checked against `resources`; ID tokens and ALB claims pass.
+    fn check_resources(&self, resources: &[String]) -> Result<(), Error> {
+        let aud: Vec<&str> = match self {
+            Self::Id(_) | Self::Alb(_) => return Ok(()),
+            Self::Access(c) => c.aud.iter().map(String::as_str).collect(),
+            Self::Jwt(v) => match v.get("aud") {
+                None | Some(serde_json::Value::Null) => Vec::new(),
+                Some(serde_json::Value::String(s)) => vec![s.as_str()],
+                Some(serde_json::Value::Array(list)) => {
+                    list.iter().filter_map(serde_json::Value::as_str).collect()
+                }
+                Some(_) => {
+                    return Err(Error::InvalidClaim {
+                        claim: "aud",
+                        reason: "not a string or an array of strings".into(),
+                    });
+                }
+            },
+        };
+        if aud.is_empty() {
+            return Err(Error::MissingClaim { claim: "aud" });
+        }
+        if aud.iter().any(|a| resources.iter().any(|r| r == a)) {
+            return Ok(());
+        }
+        Err(Error::WrongAudience {
+            found: crate::error::excerpt(&aud.join(",")),
+        })
+    }
+
     /// The kind of Cognito token, if it is one.
     pub fn token_use(&self) -> Option<TokenUse> {
         match self {
@@ -463,6 +494,8 @@ struct Rules {
     answers_now: bool,
     sources: Vec<TokenSource>,
     accept: TokenUse,
+    /// `None`: access tokens need not be bound to a resource.
+    resources: Option<Vec<String>>,
     groups: Vec<String>,
     scopes: Vec<String>,
     checks: Vec<Check>,
@@ -476,6 +509,7 @@ impl fmt::Debug for Policy {
             .field("verifier", &r.verifier)
             .field("sources", &r.sources)
             .field("accept", &r.accept)
+            .field("resources", &r.resources)
             .field("groups", &r.groups)
             .field("scopes", &r.scopes)
             .field("checks", &r.checks.len())
@@ -508,6 +542,7 @@ impl Policy {
                 answers_now: verifier.answers_now(),
                 verifier: Arc::new(verifier),
                 accept: TokenUse::Any,
+                resources: None,
                 groups: Vec::new(),
                 scopes: Vec::new(),
                 checks: Vec::new(),
@@ -540,6 +575,22 @@ impl Policy {
     /// accepts). A token of another kind is 401 `wrong_token_use`.
     pub fn token_use(mut self, accept: TokenUse) -> Self {
         self.edit().accept = accept;
+        self
+    }
+
+    /// Requires access tokens to be bound to one of `resources` (this API's resource server
+    /// identifiers): their `aud`, a string or an array, must name one, else 401
+    /// `wrong_audience` (`missing_claim` without `aud`). Applies to Cognito access tokens and to
+    /// the tokens of a generic [`JwtVerifier`]; ID tokens and ALB user claims are not bound to
+    /// resources. The same rule as
+    /// [`CognitoVerifierBuilder::resources`](crate::CognitoVerifierBuilder::resources), per
+    /// route. Replaces earlier resources; an empty list lets no access token through.
+    pub fn resources<I, S>(mut self, resources: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.edit().resources = Some(resources.into_iter().map(Into::into).collect());
         self
     }
 
@@ -698,9 +749,12 @@ impl Policy {
         self.apply_rules(verified)
     }
 
-    /// The route's groups, scopes and checks, on claims the verifier accepted.
+    /// The route's resources, groups, scopes and checks, on claims the verifier accepted.
     fn apply_rules(&self, verified: Verified) -> Result<Verified, Rejection> {
         let rules = &*self.rules;
+        if let Some(resources) = &rules.resources {
+            verified.check_resources(resources)?;
+        }
         if !rules.groups.is_empty() && !rules.groups.iter().any(|g| verified.in_group(g)) {
             return Err(Rejection::from(Error::MissingGroup).with_scopes(&rules.scopes));
         }
@@ -774,6 +828,17 @@ macro_rules! policy_setters {
         /// `sources([TokenSource::BearerOrBare])`).
         pub fn allow_bare_token(self) -> Self {
             self.sources([crate::auth::TokenSource::BearerOrBare])
+        }
+
+        /// Requires access tokens bound to one of `resources` (see
+        /// [`Policy::resources`](crate::auth::Policy::resources)): 401 `wrong_audience`
+        /// otherwise.
+        pub fn resources<I, S>(self, resources: I) -> Self
+        where
+            I: IntoIterator<Item = S>,
+            S: Into<String>,
+        {
+            self.map(|p| p.resources(resources))
         }
 
         /// Requires one of `groups` (see

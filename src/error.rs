@@ -197,6 +197,14 @@ pub enum Error {
         /// Why the check refused the token.
         reason: String,
     },
+    /// The token is authentic and met every rule, but the application revoked it: its session
+    /// (`origin_jti`) or the token itself (`jti`) is in the verifier's
+    /// [`Revocations`](crate::Revocations). Answer 401: the client must sign in again.
+    #[error("token revoked (its {claim} is revoked)")]
+    Revoked {
+        /// Which claim named a revoked id: `origin_jti` or `jti`.
+        claim: &'static str,
+    },
     /// The claims verified, but do not deserialize into the caller's claims type.
     #[error("claims do not fit the requested type: {reason}")]
     ClaimsType {
@@ -234,6 +242,7 @@ impl Error {
             Self::MissingGroup => ErrorKind::MissingGroup,
             Self::MissingScope => ErrorKind::MissingScope,
             Self::RejectedByCheck { .. } => ErrorKind::RejectedByCheck,
+            Self::Revoked { .. } => ErrorKind::Revoked,
             Self::ClaimsType { .. } => ErrorKind::ClaimsType,
         }
     }
@@ -346,6 +355,8 @@ pub enum ErrorKind {
     WrongSigner,
     /// See [`Error::ClaimsType`].
     ClaimsType,
+    /// See [`Error::Revoked`].
+    Revoked,
 }
 
 impl ErrorKind {
@@ -377,6 +388,7 @@ impl ErrorKind {
             Self::MissingScope => "missing_scope",
             Self::RejectedByCheck => "rejected_by_check",
             Self::ClaimsType => "claims_type",
+            Self::Revoked => "revoked",
             Self::WrongSigner => "wrong_signer",
         }
     }

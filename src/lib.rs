@@ -199,7 +199,9 @@
 //! - **No secrets in errors.** Errors never hold the token, its signature or key material; values
 //!   copied from a token are cut to [`EXCERPT_MAX`] characters.
 //! - **Not done:** refresh tokens (encrypted, readable only by Cognito) cannot be verified;
-//!   revocation (`GlobalSignOut`, `RevokeToken`) is not checked, as it needs a call to Cognito.
+//!   revocation done at Cognito (`GlobalSignOut`, `RevokeToken`) is not learned, as it needs a
+//!   call to Cognito: what the application revokes itself is refused
+//!   ([`CognitoVerifierBuilder::revocations`]).
 //!
 //! The full model, against RFC 8725 and AWS's verification steps, with every limit and its
 //! default, is in the [`security`] module (and SECURITY.md).
@@ -249,6 +251,10 @@ pub use crate::clock::{Clock, ManualClock, SystemClock};
 pub use crate::cognito::claims::{AccessClaims, CognitoClaims, IdClaims, Scopes, TokenUse};
 pub use crate::cognito::multi::MultiPoolVerifier;
 pub use crate::cognito::pool::{IssuerFormat, UserPoolId};
+pub use crate::cognito::revocation::{
+    DEFAULT_MAX_REVOCATIONS, DEFAULT_REVOCATION_LIFETIME, MAX_REVOCATION_ID_LEN, RevocationError,
+    RevocationList, RevocationListBuilder, Revocations,
+};
 pub use crate::cognito::token_cache::{MAX_TOKEN_CACHE_TTL, TokenCacheConfig};
 pub use crate::cognito::verifier::{
     ClaimsCheck, CognitoVerifier, CognitoVerifierBuilder, TokenHeader,

@@ -174,6 +174,12 @@ pub struct AccessClaims {
     pub iss: String,
     /// The app client id the token was issued to.
     pub client_id: String,
+    /// The resources (resource servers' identifiers) the token is bound to (`aud`): empty unless
+    /// the app client requested one (resource binding). Cognito writes one as a string; several,
+    /// or one in an array, are read too. Serialized as the token had it in shape: one as a
+    /// string, several as an array.
+    #[serde(skip_serializing_if = "Vec::is_empty", serialize_with = "one_or_many")]
+    pub aud: Vec<String>,
     /// Expiry, seconds since the Unix epoch.
     pub exp: i64,
     /// Issue time, seconds since the Unix epoch.
@@ -215,6 +221,30 @@ pub struct AccessClaims {
 }
 
 impl AccessClaims {
+    /// Whether the token was issued to a machine (OAuth client credentials grant) rather than to
+    /// a user: it names no user (`username` is absent) and its subject is the app client itself
+    /// (`sub` is the `client_id`), as Cognito's machine-to-machine access tokens are.
+    ///
+    /// ```
+    /// use cognito_verifier::AccessClaims;
+    ///
+    /// let m2m: AccessClaims = serde_json::from_str(r#"{
+    ///     "sub": "4ksn0machine", "client_id": "4ksn0machine", "token_use": "access",
+    ///     "iss": "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_x",
+    ///     "exp": 1700003600, "iat": 1700000000, "scope": "orders/read", "version": 2
+    /// }"#)?;
+    /// assert!(m2m.is_machine());
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
+    pub fn is_machine(&self) -> bool {
+        self.username.is_none() && self.sub == self.client_id
+    }
+
+    /// Whether the token is bound to `resource` (its `aud` names it).
+    pub fn is_for_resource(&self, resource: &str) -> bool {
+        self.aud.iter().any(|a| a == resource)
+    }
+
     /// Whether the user is in `group`.
     pub fn in_group(&self, group: &str) -> bool {
         self.groups.iter().any(|g| g == group)
@@ -639,10 +669,11 @@ impl AccessClaims {
     /// Builds the typed claims from a payload (after the verifier checked it). Refuses a payload
     /// whose `token_use` is not `access`.
     pub(crate) fn from_payload(mut p: Payload<'_>) -> Result<Self, String> {
-        const FIELDS: [Name; 14] = [
+        const FIELDS: [Name; 15] = [
             Name::Sub,
             Name::Iss,
             Name::ClientId,
+            Name::Aud,
             Name::Exp,
             Name::Iat,
             Name::AuthTime,
@@ -660,6 +691,7 @@ impl AccessClaims {
             sub: string(&mut p, Name::Sub)?,
             iss: string(&mut p, Name::Iss)?,
             client_id: string(&mut p, Name::ClientId)?,
+            aud: one_or_more(&mut p, Name::Aud)?,
             exp: date(&mut p, Name::Exp)?,
             iat: date(&mut p, Name::Iat)?,
             auth_time: opt_date(&mut p, Name::AuthTime)?,
@@ -762,6 +794,24 @@ fn strings(p: &mut Payload<'_>, name: Name) -> Result<Vec<String>, String> {
     }
 }
 
+/// A string or an array of strings (`aud`), as a list; absent is empty.
+fn one_or_more(p: &mut Payload<'_>, name: Name) -> Result<Vec<String>, String> {
+    match p.take(name) {
+        None => Ok(Vec::new()),
+        Some(JsonValue::Str(s)) => Ok(vec![s.into_owned()]),
+        Some(JsonValue::StrArray(list)) => Ok(list.into_iter().map(Cow::into_owned).collect()),
+        Some(other) => Err(wrong_type(&other, name, "a string or an array of strings")),
+    }
+}
+
+/// One value as a string, several as an array (how `aud` is written).
+fn one_or_many<S: Serializer>(values: &[String], serializer: S) -> Result<S::Ok, S::Error> {
+    match values {
+        [one] => serializer.serialize_str(one),
+        many => many.serialize(serializer),
+    }
+}
+
 fn values(p: &mut Payload<'_>, name: Name) -> Result<Vec<Value>, String> {
     match p.take(name) {
         None => Ok(Vec::new()),
@@ -850,12 +900,50 @@ mod tests {
         assert_eq!(c.version, Some(2));
         let back: AccessClaims = serde_json::from_value(serde_json::to_value(&c).unwrap()).unwrap();
         assert_eq!(back, c);
+        assert!(c.aud.is_empty() && !c.is_machine());
         let m2m = r#"{"sub":"c","iss":"i","client_id":"c","exp":1,"iat":1,"scope":"x/y","token_use":"access"}"#;
         let c: AccessClaims = serde_json::from_str(m2m).unwrap();
         assert_eq!(c.username, None);
+        assert!(c.is_machine());
         let any = CognitoClaims::Access(c);
         assert_eq!(any.sub(), "c");
         assert!(any.groups().is_empty());
+    }
+
+    #[test]
+    fn access_claims_read_the_resource_audience_in_both_shapes_and_write_it_back() {
+        let base = r#""sub":"s","iss":"i","client_id":"c","exp":1,"iat":1,"token_use":"access""#;
+        let one: AccessClaims =
+            serde_json::from_str(&format!(r#"{{{base},"aud":"https://api.example.com"}}"#))
+                .unwrap();
+        assert_eq!(one.aud, ["https://api.example.com"]);
+        assert!(one.is_for_resource("https://api.example.com") && !one.is_for_resource("x"));
+        assert_eq!(
+            serde_json::to_value(&one).unwrap()["aud"],
+            "https://api.example.com"
+        );
+        let many: AccessClaims =
+            serde_json::from_str(&format!(r#"{{{base},"aud":["a","b"]}}"#)).unwrap();
+        assert_eq!(many.aud, ["a", "b"]);
+        assert_eq!(
+            serde_json::to_value(&many).unwrap()["aud"],
+            serde_json::json!(["a", "b"])
+        );
+        for claims in [one, many] {
+            let back: AccessClaims =
+                serde_json::from_value(serde_json::to_value(&claims).unwrap()).unwrap();
+            assert_eq!(back, claims);
+        }
+        assert!(serde_json::from_str::<AccessClaims>(&format!(r#"{{{base},"aud":5}}"#)).is_err());
+        assert!(
+            !serde_json::to_value(
+                serde_json::from_str::<AccessClaims>(&format!("{{{base}}}")).unwrap()
+            )
+            .unwrap()
+            .as_object()
+            .unwrap()
+            .contains_key("aud")
+        );
     }
 
     #[test]

@@ -4,5 +4,6 @@
 pub(crate) mod claims;
 pub(crate) mod multi;
 pub(crate) mod pool;
+pub(crate) mod revocation;
 pub(crate) mod token_cache;
 pub(crate) mod verifier;

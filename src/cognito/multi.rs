@@ -7,6 +7,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use crate::cognito::claims::{AccessClaims, CognitoClaims, IdClaims};
+use crate::cognito::revocation::Revocations;
 use crate::cognito::verifier::CognitoVerifier;
 use crate::error::{BuildError, Error, excerpt};
 use crate::jwt::claims::required_str;
@@ -72,6 +73,83 @@ impl MultiPoolVerifier {
             by_issuer: Arc::new(by_issuer),
             max_token_len,
         })
+    }
+
+    /// Requires the access tokens of every pool to be bound to one of `resources` (their `aud`
+    /// naming it; see [`CognitoVerifierBuilder::resources`](crate::CognitoVerifierBuilder::resources)).
+    /// A pool whose verifier was built with resources of its own keeps those. The verifiers
+    /// keep sharing their key caches with the ones passed in.
+    ///
+    /// ```
+    /// use cognito_verifier::{CognitoVerifier, MultiPoolVerifier, TokenUse};
+    ///
+    /// let pool = |id: &str| {
+    ///     CognitoVerifier::builder(id)
+    ///         .client_ids(["web"])
+    ///         .token_use(TokenUse::Access)
+    ///         .build()
+    /// };
+    /// let verifier = MultiPoolVerifier::new([pool("eu-west-1_A1")?, pool("us-east-1_B1")?])?
+    ///     .resources(["https://orders.example.com"])?;
+    /// # Ok::<(), cognito_verifier::BuildError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`BuildError::InvalidSetting`] for an empty list or an empty resource.
+    pub fn resources<I, S>(self, resources: I) -> Result<Self, BuildError>
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let resources: Vec<String> = resources.into_iter().map(Into::into).collect();
+        if resources.is_empty() || resources.iter().any(String::is_empty) {
+            return Err(BuildError::InvalidSetting {
+                setting: "resources",
+                reason: "an empty list or an empty resource: name at least one, or do not call it",
+            });
+        }
+        let resources: Arc<[Box<str>]> = resources.into_iter().map(Into::into).collect();
+        let by_issuer = self
+            .by_issuer
+            .iter()
+            .map(|(iss, v)| (iss.clone(), v.with_resources_unless_set(&resources)))
+            .collect();
+        Ok(Self {
+            by_issuer: Arc::new(by_issuer),
+            max_token_len: self.max_token_len,
+        })
+    }
+
+    /// Refuses, in every pool, the tokens `revocations` names (see
+    /// [`CognitoVerifierBuilder::revocations`](crate::CognitoVerifierBuilder::revocations)). A
+    /// pool whose verifier was built with revocations of its own keeps those.
+    ///
+    /// ```
+    /// use cognito_verifier::{CognitoVerifier, MultiPoolVerifier, RevocationList, TokenUse};
+    ///
+    /// let pool = |id: &str| {
+    ///     CognitoVerifier::builder(id)
+    ///         .client_ids(["web"])
+    ///         .token_use(TokenUse::Access)
+    ///         .build()
+    /// };
+    /// let revoked = RevocationList::new();
+    /// let verifier = MultiPoolVerifier::new([pool("eu-west-1_A1")?, pool("us-east-1_B1")?])?
+    ///     .revocations(revoked.clone());
+    /// # Ok::<(), cognito_verifier::BuildError>(())
+    /// ```
+    #[must_use]
+    pub fn revocations(self, revocations: impl Revocations) -> Self {
+        let revocations: Arc<dyn Revocations> = Arc::new(revocations);
+        let by_issuer = self
+            .by_issuer
+            .iter()
+            .map(|(iss, v)| (iss.clone(), v.with_revocations_unless_set(&revocations)))
+            .collect();
+        Self {
+            by_issuer: Arc::new(by_issuer),
+            max_token_len: self.max_token_len,
+        }
     }
 
     /// The verifiers, one per accepted issuer (a verifier with replica regions appears once per
@@ -155,6 +233,30 @@ impl MultiPoolVerifier {
     /// As [`route`](Self::route), then as [`CognitoVerifier::verify_any_sync`].
     pub fn verify_any_sync(&self, token: &str) -> Result<CognitoClaims, Error> {
         self.route(token)?.verify_any_sync(token)
+    }
+
+    /// Like [`verify_id`](Self::verify_id) with cached keys only: never any I/O.
+    ///
+    /// # Errors
+    /// As [`route`](Self::route), then as [`CognitoVerifier::verify_id_sync`].
+    pub fn verify_id_sync(&self, token: &str) -> Result<IdClaims, Error> {
+        self.route(token)?.verify_id_sync(token)
+    }
+
+    /// Like [`verify_access`](Self::verify_access) with cached keys only: never any I/O.
+    ///
+    /// # Errors
+    /// As [`route`](Self::route), then as [`CognitoVerifier::verify_access_sync`].
+    pub fn verify_access_sync(&self, token: &str) -> Result<AccessClaims, Error> {
+        self.route(token)?.verify_access_sync(token)
+    }
+
+    /// Like [`verify`](Self::verify) with cached keys only: never any I/O.
+    ///
+    /// # Errors
+    /// As [`route`](Self::route), then as [`CognitoVerifier::verify_sync`].
+    pub fn verify_sync<T: DeserializeOwned>(&self, token: &str) -> Result<T, Error> {
+        self.route(token)?.verify_sync(token)
     }
 
     /// Fetches every pool's keys.

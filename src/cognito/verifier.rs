@@ -9,6 +9,7 @@ use serde::de::DeserializeOwned;
 use crate::KeyCacheConfig;
 use crate::cognito::claims::{AccessClaims, CognitoClaims, IdClaims, Name, Payload, TokenUse};
 use crate::cognito::pool::{IssuerFormat, UserPoolId, is_region};
+use crate::cognito::revocation::Revocations;
 use crate::cognito::token_cache::{Entry, Key, TokenCache, TokenCacheConfig};
 use crate::error::{BuildError, Error, excerpt};
 use crate::jwt::claims::{
@@ -47,11 +48,15 @@ pub struct CognitoVerifier {
     token_cache: Option<TokenCache>,
 }
 
+#[derive(Clone)]
 struct Rules {
     pool: Option<UserPoolId>,
     token_use: TokenUse,
     /// `None`: any client id (explicit opt-out).
     client_ids: Option<Box<[Box<str>]>>,
+    /// `None`: access tokens need not be bound to a resource.
+    resources: Option<Arc<[Box<str>]>>,
+    revocations: Option<Arc<dyn Revocations>>,
     groups: Box<[Box<str>]>,
     scopes: Box<[Box<str>]>,
     checks: Box<[ClaimsCheck]>,
@@ -105,6 +110,8 @@ impl std::fmt::Debug for Rules {
             .field("pool", &self.pool)
             .field("token_use", &self.token_use)
             .field("client_ids", &self.client_ids)
+            .field("resources", &self.resources)
+            .field("revocations", &self.revocations)
             .field("groups", &self.groups)
             .field("scopes", &self.scopes)
             .field("checks", &self.checks.len())
@@ -113,6 +120,40 @@ impl std::fmt::Debug for Rules {
 }
 
 impl Rules {
+    /// Refuses a token whose session (`origin_jti`) or own id (`jti`) was revoked.
+    fn check_revoked(&self, origin_jti: Option<&str>, jti: Option<&str>) -> Result<(), Error> {
+        let Some(revocations) = &self.revocations else {
+            return Ok(());
+        };
+        for (claim, id) in [("origin_jti", origin_jti), ("jti", jti)] {
+            if id.is_some_and(|id| revocations.is_revoked(id)) {
+                return Err(Error::Revoked { claim });
+            }
+        }
+        Ok(())
+    }
+
+    /// [`check_revoked`](Self::check_revoked) on the payload (before the typed claims exist).
+    fn check_revoked_payload(&self, view: &Payload<'_>) -> Result<(), Error> {
+        if self.revocations.is_none() {
+            return Ok(());
+        }
+        let text = |name| match view.get(name) {
+            Some(JsonValue::Str(s)) => Some(&**s),
+            _ => None,
+        };
+        self.check_revoked(text(Name::OriginJti), text(Name::Jti))
+    }
+
+    /// [`check_revoked`](Self::check_revoked) on typed claims (a token-cache hit).
+    fn check_revoked_claims(&self, claims: &CognitoClaims) -> Result<(), Error> {
+        let (origin_jti, jti) = match claims {
+            CognitoClaims::Id(c) => (c.origin_jti.as_deref(), c.jti.as_deref()),
+            CognitoClaims::Access(c) => (c.origin_jti.as_deref(), c.jti.as_deref()),
+        };
+        self.check_revoked(origin_jti, jti)
+    }
+
     /// The application's checks, after every other rule.
     fn run_checks(&self, claims: &CognitoClaims, kid: &str) -> Result<(), Error> {
         let header = TokenHeader { kid };
@@ -122,7 +163,19 @@ impl Rules {
         Ok(())
     }
 
-    /// Cognito's rules, in order: token_use, then aud/client_id, then groups, then scopes.
+    /// Whether an access token whose `aud` is `aud` is bound to one of the resources, when
+    /// resources are configured (for token-cache hits; `check` reads the payload).
+    fn resource_fits(&self, claims: &CognitoClaims) -> bool {
+        match (&self.resources, claims) {
+            (Some(resources), CognitoClaims::Access(access)) => {
+                resources.iter().any(|r| access.is_for_resource(r))
+            }
+            _ => true,
+        }
+    }
+
+    /// Cognito's rules, in order: token_use, then aud/client_id, then the resource (access
+    /// tokens' `aud`), then groups, then scopes.
     fn check(&self, view: &Payload<'_>, requested: TokenUse) -> Result<Kind, Error> {
         let found = required_str(view.get(Name::TokenUse), "token_use")?;
         if !(self.token_use.accepts(found) && requested.accepts(found)) {
@@ -159,6 +212,13 @@ impl Rules {
                     }
                 }
             }
+        }
+
+        if let (Some(resources), Kind::Access) = (&self.resources, kind) {
+            let aud = view
+                .get(Name::Aud)
+                .ok_or(Error::MissingClaim { claim: "aud" })?;
+            check_audience(aud, resources)?;
         }
 
         if !self.groups.is_empty() {
@@ -204,6 +264,8 @@ impl CognitoVerifier {
             format: IssuerFormat::CognitoIdp,
             replica_regions: Vec::new(),
             client_ids: ClientIds::Unset,
+            resources: None,
+            revocations: None,
             token_use: None,
             groups: Vec::new(),
             scopes: Vec::new(),
@@ -242,6 +304,8 @@ impl CognitoVerifier {
             format: IssuerFormat::CognitoIdp,
             replica_regions: Vec::new(),
             client_ids: ClientIds::Unset,
+            resources: None,
+            revocations: None,
             token_use: None,
             groups: Vec::new(),
             scopes: Vec::new(),
@@ -449,6 +513,7 @@ impl CognitoVerifier {
         if self.rules.checks.is_empty() {
             let payload: Payload<'_> = self.core.check_claims(decoded, nonce)?;
             self.rules.check(&payload, requested)?;
+            self.rules.check_revoked_payload(&payload)?;
         } else {
             // The checks see typed claims: build them (and run the checks) first.
             self.finish_claims(decoded, requested, nonce)?;
@@ -466,6 +531,7 @@ impl CognitoVerifier {
     ) -> Result<(CognitoClaims, Option<i64>), Error> {
         let payload: Payload<'_> = self.core.check_claims(signed, nonce)?;
         let kind = self.rules.check(&payload, requested)?;
+        self.rules.check_revoked_payload(&payload)?;
         let nbf = payload
             .get(Name::Nbf)
             .map(|v| numeric_date(v, "nbf"))
@@ -519,6 +585,43 @@ impl CognitoVerifier {
         let (claims, nbf) = self.finish_claims(&signed, requested, None)?;
         self.remember(key, &mut signed, &claims, nbf);
         Ok(claims)
+    }
+
+    /// The resources an access token must be bound to (see
+    /// [`CognitoVerifierBuilder::resources`]); `None` when not configured.
+    pub fn resources(&self) -> Option<&[Box<str>]> {
+        self.rules.resources.as_deref()
+    }
+
+    /// This verifier, with `resources` required of access tokens unless it has resources of its
+    /// own. Shares the key cache and the verified-token cache (whose hits are re-checked
+    /// against the resources).
+    pub(crate) fn with_resources_unless_set(&self, resources: &Arc<[Box<str>]>) -> Self {
+        if self.rules.resources.is_some() {
+            return self.clone();
+        }
+        let mut rules = Rules::clone(&self.rules);
+        rules.resources = Some(Arc::clone(resources));
+        Self {
+            core: self.core.clone(),
+            rules: Arc::new(rules),
+            token_cache: self.token_cache.clone(),
+        }
+    }
+
+    /// This verifier, refusing what `revocations` names unless it has revocations of its own.
+    /// Shares the key cache and the verified-token cache (whose hits are checked too).
+    pub(crate) fn with_revocations_unless_set(&self, revocations: &Arc<dyn Revocations>) -> Self {
+        if self.rules.revocations.is_some() {
+            return self.clone();
+        }
+        let mut rules = Rules::clone(&self.rules);
+        rules.revocations = Some(Arc::clone(revocations));
+        Self {
+            core: self.core.clone(),
+            rules: Arc::new(rules),
+            token_cache: self.token_cache.clone(),
+        }
     }
 
     /// Whether the verified-token cache is on.
@@ -578,6 +681,8 @@ impl CognitoVerifier {
         }
         let now = self.core.now();
         if entry.in_window(now, self.core.leeway_secs())
+            && self.rules.resource_fits(&entry.claims)
+            && self.rules.check_revoked_claims(&entry.claims).is_ok()
             && self
                 .core
                 .key_is_current(&entry.kid, now, |key| entry.same_key(key))
@@ -743,6 +848,8 @@ pub struct CognitoVerifierBuilder {
     format: IssuerFormat,
     replica_regions: Vec<String>,
     client_ids: ClientIds,
+    resources: Option<Vec<String>>,
+    revocations: Option<Arc<dyn Revocations>>,
     token_use: Option<TokenUse>,
     groups: Vec<String>,
     scopes: Vec<String>,
@@ -806,6 +913,59 @@ impl CognitoVerifierBuilder {
         S: Into<String>,
     {
         self.client_ids = ClientIds::List(client_ids.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// The resources this service is (resource servers' identifiers, such as
+    /// `https://orders.example.com`): an access token must be bound to one of them, its `aud`
+    /// (a string or an array) naming it, else [`Error::WrongAudience`] (or
+    /// [`Error::MissingClaim`] without `aud`). Cognito binds an access token to a resource when
+    /// the app client asks for one (resource indicators in managed login); without this, a token
+    /// the same pool bound to another API of yours passes. The `client_id` check stays. ID
+    /// tokens are not affected. Not set: access tokens need not be bound (the default).
+    ///
+    /// ```
+    /// use cognito_verifier::{CognitoVerifier, TokenUse};
+    ///
+    /// let verifier = CognitoVerifier::builder("eu-west-1_AbCdEf123")
+    ///     .client_ids(["3u4p8example"])
+    ///     .token_use(TokenUse::Access)
+    ///     .resources(["https://orders.example.com"])
+    ///     .build()?;
+    /// # Ok::<(), cognito_verifier::BuildError>(())
+    /// ```
+    ///
+    /// An empty list is refused when building (it would restrict nothing while looking as if
+    /// it did).
+    pub fn resources<I, S>(mut self, resources: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.resources = Some(resources.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Refuses tokens the application revoked: a token whose `origin_jti` (its session) or
+    /// `jti` is in `revocations` is [`Error::Revoked`] (401 `revoked`), on every path, token-cache
+    /// hits included. Give a [`RevocationList`](crate::RevocationList) (clones share it: keep
+    /// one to [`revoke`](crate::RevocationList::revoke) from your sign-out handler) or your own
+    /// [`Revocations`]. Checked after the signature and every other claim; tokens without
+    /// `origin_jti`/`jti` (a pool without token revocation) are not affected.
+    ///
+    /// ```
+    /// use cognito_verifier::{CognitoVerifier, RevocationList, TokenUse};
+    ///
+    /// let revoked = RevocationList::new();
+    /// let verifier = CognitoVerifier::builder("eu-west-1_AbCdEf123")
+    ///     .client_ids(["3u4p8example"])
+    ///     .token_use(TokenUse::Access)
+    ///     .revocations(revoked.clone())
+    ///     .build()?;
+    /// # Ok::<(), cognito_verifier::BuildError>(())
+    /// ```
+    pub fn revocations(mut self, revocations: impl Revocations) -> Self {
+        self.revocations = Some(Arc::new(revocations));
         self
     }
 
@@ -904,6 +1064,16 @@ impl CognitoVerifierBuilder {
             }
             ClientIds::List(list) => Some(list.into_iter().map(Into::into).collect()),
         };
+        let resources = match self.resources {
+            Some(list) if list.is_empty() || list.iter().any(String::is_empty) => {
+                return Err(BuildError::InvalidSetting {
+                    setting: "resources",
+                    reason: "an empty list or an empty resource: name at least one, or do not call it",
+                });
+            }
+            Some(list) => Some(list.into_iter().map(Into::into).collect()),
+            None => None,
+        };
         let derived = pool.as_ref().map(|p| p.issuer_in(self.format, p.region()));
         let (issuer, jwks_uri) = match (derived, self.issuer, self.jwks_uri) {
             (_, Some(issuer), Some(jwks_uri)) => (issuer, jwks_uri),
@@ -948,6 +1118,8 @@ impl CognitoVerifierBuilder {
                 pool,
                 token_use,
                 client_ids,
+                resources,
+                revocations: self.revocations,
                 groups: self.groups.into_iter().map(Into::into).collect(),
                 scopes: self.scopes.into_iter().map(Into::into).collect(),
                 checks: self.checks.0.into(),
@@ -972,6 +1144,8 @@ mod tests {
             pool: None,
             token_use,
             client_ids: client_ids.map(boxed),
+            resources: None,
+            revocations: None,
             groups: boxed(groups),
             scopes: boxed(scopes),
             checks: Box::new([]),
@@ -1057,6 +1231,73 @@ mod tests {
             check(&r, r#"{"token_use":"access","client_id":1}"#, TokenUse::Any),
             Err(ErrorKind::InvalidClaim)
         );
+    }
+
+    #[test]
+    fn resources_bind_access_tokens_only() {
+        let mut r = rules(TokenUse::Any, Some(&["c"]), &[], &[]);
+        r.resources = Some(vec!["https://a.example".into(), "urn:b".into()].into());
+        let access = |aud: &str| format!(r#"{{"token_use":"access","client_id":"c"{aud}}}"#);
+        for fits in [
+            r#","aud":"https://a.example""#,
+            r#","aud":"urn:b""#,
+            r#","aud":["x","urn:b"]"#,
+        ] {
+            assert_eq!(
+                check(&r, &access(fits), TokenUse::Any),
+                Ok(Kind::Access),
+                "{fits}"
+            );
+        }
+        for (aud, error) in [
+            ("", ErrorKind::MissingClaim),
+            (r#","aud":null"#, ErrorKind::MissingClaim),
+            (
+                r#","aud":"https://other.example""#,
+                ErrorKind::WrongAudience,
+            ),
+            (r#","aud":["x","y"]"#, ErrorKind::WrongAudience),
+            (r#","aud":[]"#, ErrorKind::WrongAudience),
+            (r#","aud":"HTTPS://A.EXAMPLE""#, ErrorKind::WrongAudience),
+            (r#","aud":5"#, ErrorKind::InvalidClaim),
+        ] {
+            assert_eq!(check(&r, &access(aud), TokenUse::Any), Err(error), "{aud}");
+        }
+        // The client check still runs first.
+        assert_eq!(
+            check(
+                &r,
+                r#"{"token_use":"access","client_id":"z","aud":"urn:b"}"#,
+                TokenUse::Any
+            ),
+            Err(ErrorKind::WrongClientId)
+        );
+        // ID tokens: aud is the client id, and resources do not apply.
+        assert_eq!(
+            check(&r, r#"{"token_use":"id","aud":"c"}"#, TokenUse::Any),
+            Ok(Kind::Id)
+        );
+    }
+
+    #[test]
+    fn an_empty_resource_list_is_refused() {
+        for list in [vec![], vec![String::new()]] {
+            let built = CognitoVerifier::builder("eu-west-1_AbC123")
+                .token_use(TokenUse::Access)
+                .client_ids(["c"])
+                .resources(list)
+                .build();
+            assert!(
+                matches!(
+                    built,
+                    Err(BuildError::InvalidSetting {
+                        setting: "resources",
+                        ..
+                    })
+                ),
+                "{built:?}"
+            );
+        }
     }
 
     #[test]

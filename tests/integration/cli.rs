@@ -396,3 +396,58 @@ async fn verify_cli_verifies_alb_tokens_with_the_alb_options() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert!(text(&out.stderr).contains("not checked"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_cli_binds_access_tokens_to_resources_and_refuses_revoked_ids() {
+    let issuer = TestIssuer::start().await.unwrap();
+    let orders = "https://orders.example.com";
+    let resources = ["--resource", orders, "--resource", "urn:orders"];
+    let bound = issuer.access_token(CLIENT).claim("aud", orders).sign();
+    let out = run(with_client(&issuer, &resources), bound.clone()).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let claims: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(claims["aud"], orders);
+    for (token, expected) in [
+        (
+            issuer
+                .access_token(CLIENT)
+                .claim("aud", "https://billing.example.com")
+                .sign(),
+            "wrong_audience",
+        ),
+        (issuer.access_token(CLIENT).sign(), "missing_claim"),
+    ] {
+        let out = run(with_client(&issuer, &resources), token).await;
+        assert_eq!(out.status.code(), Some(1));
+        assert_eq!(kind_of(&out), expected, "{}", text(&out.stderr));
+    }
+    // Without --resource the binding is not required.
+    let out = run(
+        with_client(&issuer, &[]),
+        issuer.access_token(CLIENT).sign(),
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+
+    // --revoked: a session (origin_jti) or one token (jti).
+    let token = issuer
+        .access_token(CLIENT)
+        .claim("origin_jti", "session-1")
+        .claim("jti", "token-1")
+        .sign();
+    for revoked in [
+        &["--revoked", "session-1"][..],
+        &["--revoked", "x", "--revoked", "token-1"][..],
+    ] {
+        let out = run(with_client(&issuer, revoked), token.clone()).await;
+        assert_eq!(out.status.code(), Some(1), "{revoked:?}");
+        assert_eq!(kind_of(&out), "revoked", "{}", text(&out.stderr));
+    }
+    let out = run(with_client(&issuer, &["--revoked", "other"]), token).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    // Usage errors: an empty id or resource.
+    for bad in [["--revoked", ""], ["--resource", ""]] {
+        let out = run(with_client(&issuer, &bad), bound.clone()).await;
+        assert_eq!(out.status.code(), Some(2), "{bad:?}: {}", text(&out.stderr));
+    }
+}

@@ -25,4 +25,7 @@ mod key_sources;
 mod partitions;
 mod properties;
 mod regressions;
+mod resources;
+mod revocation;
+mod shapes;
 mod token_cache;

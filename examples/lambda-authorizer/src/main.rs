@@ -8,6 +8,7 @@
 //! | `CLIENT_IDS` | accepted app client ids, comma-separated | required for pools |
 //! | `AUDIENCES` | with `ISSUER`: accepted `aud` values, comma-separated | required with `ISSUER` |
 //! | `TOKEN_USE` | `id`, `access` or `any` (pools only) | `access` |
+//! | `RESOURCES` | pools only: resource server identifiers, comma-separated; an access token must be bound to one (`aud`), else it is refused as `wrong_audience` | not required |
 //! | `AUTHORIZER_TYPE` | `rest-token`, `rest-request`, `http-simple` or `http-iam` | `rest-token` |
 //! | `TOKEN_HEADER` | header with the token (REQUEST and HTTP API) | `Authorization` |
 //! | `PRINCIPAL_CLAIM` | claim used as `principalId`; a token without it is allowed under its `sub` | `sub` |
@@ -106,22 +107,7 @@ async fn authorizer() -> Result<Authorizer, Error> {
     if pool.is_none() && pools.is_empty() && generic.is_none() {
         return Err("USER_POOL_ID is not set (or USER_POOL_IDS, or ISSUER)".into());
     }
-    let token_use = match var("TOKEN_USE").as_deref() {
-        None | Some("access") => TokenUse::Access,
-        Some("id") => TokenUse::Id,
-        Some("any") => TokenUse::Any,
-        Some(other) => return Err(format!("TOKEN_USE {other:?} is not id, access or any").into()),
-    };
-    let client_ids = list("CLIENT_IDS");
-    if generic.is_some() {
-        if !client_ids.is_empty() || var("TOKEN_USE").is_some() {
-            return Err(
-                "CLIENT_IDS and TOKEN_USE are for Cognito pools: with ISSUER, set AUDIENCES".into(),
-            );
-        }
-    } else if client_ids.is_empty() {
-        return Err("CLIENT_IDS is not set".into());
-    }
+    let (token_use, client_ids, resources) = pool_settings(generic.is_some())?;
     let request_timeout = millis("FETCH_TIMEOUT_MS", 1000)?;
     let fetch_deadline = millis("FETCH_DEADLINE_MS", 1500)?;
     let jwks_uri = var("JWKS_URI");
@@ -143,11 +129,16 @@ async fn authorizer() -> Result<Authorizer, Error> {
     }
     let fetcher = fetcher.build()?;
     let builder = |pool: &str| {
-        CognitoVerifier::builder(pool)
+        let builder = CognitoVerifier::builder(pool)
             .client_ids(client_ids.iter().cloned())
             .token_use(token_use)
             .fetcher(fetcher.clone())
-            .key_cache(KeyCacheConfig::default().fetch_deadline(fetch_deadline))
+            .key_cache(KeyCacheConfig::default().fetch_deadline(fetch_deadline));
+        if resources.is_empty() {
+            builder
+        } else {
+            builder.resources(resources.iter().cloned())
+        }
     };
     // Each branch takes the first fetch off the first request (a failure is retried on demand);
     // Lambda bounds init at 10 s: never spend more than 2 s of it there.
@@ -192,6 +183,33 @@ async fn authorizer() -> Result<Authorizer, Error> {
         Authorizer::multi(MultiPoolVerifier::new(verifiers)?)
     };
     Ok(route_settings(authorizer))
+}
+
+/// The settings of Cognito pools: `TOKEN_USE`, `CLIENT_IDS` (required) and `RESOURCES`, none of
+/// which a generic issuer (`generic`) takes.
+fn pool_settings(generic: bool) -> Result<(TokenUse, Vec<String>, Vec<String>), Error> {
+    let token_use = match var("TOKEN_USE").as_deref() {
+        None | Some("access") => TokenUse::Access,
+        Some("id") => TokenUse::Id,
+        Some("any") => TokenUse::Any,
+        Some(other) => return Err(format!("TOKEN_USE {other:?} is not id, access or any").into()),
+    };
+    let client_ids = list("CLIENT_IDS");
+    let resources = list("RESOURCES");
+    if var("RESOURCES").is_some() && resources.is_empty() {
+        return Err("RESOURCES names no resource (unset it, or name at least one)".into());
+    }
+    if generic {
+        if !client_ids.is_empty() || var("TOKEN_USE").is_some() || !resources.is_empty() {
+            return Err(
+                "CLIENT_IDS, TOKEN_USE and RESOURCES are for Cognito pools: with ISSUER, set AUDIENCES"
+                    .into(),
+            );
+        }
+    } else if client_ids.is_empty() {
+        return Err("CLIENT_IDS is not set".into());
+    }
+    Ok((token_use, client_ids, resources))
 }
 
 /// The settings every kind of authorizer shares: required groups and scopes, the principal

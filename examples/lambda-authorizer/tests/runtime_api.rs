@@ -416,6 +416,7 @@ fn bad_configuration_fails_the_init_at_once_with_its_reason() {
         ("FETCH_TIMEOUT_MS", "0"),
         ("FETCH_DEADLINE_MS", "soon"),
         ("TOKEN_USE", "both"),
+        ("RESOURCES", " , "),
     ] {
         let started = Instant::now();
         let out = init_only(&[
@@ -440,6 +441,7 @@ fn bad_configuration_fails_the_init_at_once_with_its_reason() {
         ("JWKS_URI", ("JWKS_URI", "")),
         ("CLIENT_IDS", ("CLIENT_IDS", CLIENT)),
         ("TOKEN_USE", ("TOKEN_USE", "id")),
+        ("RESOURCES", ("RESOURCES", "https://orders.example.com")),
         ("ISSUER", ("USER_POOL_ID", "eu-west-1_TestPool1")),
     ] {
         let mut env = generic.to_vec();
@@ -449,6 +451,44 @@ fn bad_configuration_fails_the_init_at_once_with_its_reason() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(stderr.contains(name), "{change:?}: {stderr}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resources_bind_access_tokens_to_this_api() {
+    let issuer = TestIssuer::start().await.unwrap();
+    let jwks = jwks_file(&issuer, "resources");
+    let f = Function::start(&[
+        ("USER_POOL_ID", issuer.pool_id().as_str()),
+        ("CLIENT_IDS", CLIENT),
+        ("JWKS_FILE", &jwks),
+        ("RESOURCES", "https://orders.example.com, urn:orders"),
+    ])
+    .await;
+    let bound = issuer
+        .access_token(CLIENT)
+        .claim("aud", "https://orders.example.com")
+        .sign();
+    let allowed = f.invoke("r1", event("rest_token.json", &bound)).await;
+    assert_eq!(
+        response(&allowed)["policyDocument"]["Statement"][0]["Effect"],
+        "Allow"
+    );
+    let other_api = issuer
+        .access_token(CLIENT)
+        .claim("aud", "https://billing.example.com")
+        .sign();
+    unauthorized(&f.invoke("r2", event("rest_token.json", &other_api)).await);
+    let unbound = issuer.access_token(CLIENT).sign();
+    unauthorized(&f.invoke("r3", event("rest_token.json", &unbound)).await);
+    let log = f.log.lock().unwrap().clone();
+    let kinds: Vec<String> = log
+        .iter()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v["fields"]["message"] == "request refused")
+        .map(|v| v["fields"]["kind"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(kinds, ["wrong_audience", "missing_claim"], "{log:?}");
+    let _ = std::fs::remove_file(jwks);
 }
 
 #[tokio::test]
