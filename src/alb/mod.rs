@@ -58,7 +58,7 @@ use crate::jwt::parse::DEFAULT_MAX_TOKEN_LEN;
 use crate::partition::Partition;
 use crate::verifier::{DEFAULT_LEEWAY, MAX_LEEWAY, check_url};
 
-use self::keys::{AlbKeys, EcKey, configured_key};
+use self::keys::{AlbKeys, EcKey, FetchBudget, configured_key};
 use self::token::{AlbHeader, AlbToken};
 
 /// The header an ALB puts its signed user claims in.
@@ -71,9 +71,14 @@ pub const ALB_IDENTITY_HEADER: &str = "x-amzn-oidc-identity";
 const MAX_FETCH_DEADLINE: Duration = Duration::from_secs(300);
 /// The default number of fetched keys kept (keys given to the builder are not counted).
 pub const DEFAULT_MAX_ALB_KEYS: usize = 64;
-/// The default pause after the key endpoint said a kid does not exist: unknown kids are refused
-/// (`unknown_kid`, 401) without a request for this long.
+/// The default pause after the key endpoint said a kid does not exist: that kid is refused
+/// (`unknown_kid`, 401) without a request for this long. Other kids are not affected.
 pub const DEFAULT_ALB_KEY_COOLDOWN: Duration = Duration::from_secs(15);
+/// The default budget of key fetches (of kids that are not cached) per
+/// [`DEFAULT_ALB_KEY_FETCH_INTERVAL`].
+pub const DEFAULT_ALB_KEY_FETCHES: u32 = 10;
+/// The default interval of the key fetch budget.
+pub const DEFAULT_ALB_KEY_FETCH_INTERVAL: Duration = Duration::from_secs(1);
 
 /// The user claims of a verified `x-amzn-oidc-data` token: what the identity provider's userinfo
 /// endpoint returned, plus the load balancer's `signer` and `client` from the header.
@@ -181,6 +186,10 @@ impl AlbVerifier {
             max_keys: DEFAULT_MAX_ALB_KEYS,
             cooldown: DEFAULT_ALB_KEY_COOLDOWN,
             deadline: crate::DEFAULT_FETCH_DEADLINE,
+            budget: FetchBudget {
+                max_fetches: DEFAULT_ALB_KEY_FETCHES,
+                interval: DEFAULT_ALB_KEY_FETCH_INTERVAL,
+            },
         }
     }
 
@@ -318,8 +327,11 @@ impl AlbVerifier {
             signer: header.signer,
             client: header.client,
             extra: {
-                payload.remove("iss");
-                payload.remove("exp");
+                // The verified header's values are the fields above: a payload claim of the same
+                // name must not stand beside them (a JSON view would show whichever came last).
+                for header_field in ["iss", "exp", "signer", "client"] {
+                    payload.remove(header_field);
+                }
                 payload
             },
         })
@@ -387,6 +399,7 @@ pub struct AlbVerifierBuilder {
     max_keys: usize,
     cooldown: Duration,
     deadline: Duration,
+    budget: FetchBudget,
 }
 
 impl std::fmt::Debug for AlbVerifierBuilder {
@@ -507,10 +520,22 @@ impl AlbVerifierBuilder {
         self
     }
 
-    /// After the endpoint says a kid does not exist, how long unknown kids are refused without
-    /// a request (default 15 s; at most 1 hour).
+    /// After the endpoint says a kid does not exist, how long that kid is refused without a
+    /// request (default 15 s; at most 1 hour). Other kids are not affected.
     pub fn key_cooldown(mut self, cooldown: Duration) -> Self {
         self.cooldown = cooldown;
+        self
+    }
+
+    /// At most `max_fetches` fetches of kids that are not cached per `interval` (default 10 per
+    /// second; 1 to 1,000, per 1 ms to 1 hour), whatever the kids: the most a stream of made-up
+    /// kids can make the verifier send. Past it, a kid that is not cached is `jwks_fetch` (503,
+    /// with `Retry-After`) until the interval ends, never `unknown_kid`: it may be genuine.
+    pub fn max_key_fetches(mut self, max_fetches: u32, interval: Duration) -> Self {
+        self.budget = FetchBudget {
+            max_fetches,
+            interval,
+        };
         self
     }
 
@@ -540,6 +565,15 @@ impl AlbVerifierBuilder {
         }
         if self.cooldown > Duration::from_secs(3600) {
             return Err(setting("key_cooldown", "more than an hour"));
+        }
+        if !(1..=1000).contains(&self.budget.max_fetches)
+            || self.budget.interval < Duration::from_millis(1)
+            || self.budget.interval > Duration::from_secs(3600)
+        {
+            return Err(setting(
+                "max_key_fetches",
+                "must be 1 to 1,000 fetches per 1 ms to 1 hour",
+            ));
         }
         if self.deadline.is_zero() || self.deadline > MAX_FETCH_DEADLINE {
             return Err(setting(
@@ -606,9 +640,8 @@ impl AlbVerifierBuilder {
                     fetcher,
                     Arc::clone(&self.clock),
                     configured,
-                    self.max_keys,
-                    self.cooldown,
-                    self.deadline,
+                    (self.max_keys, self.cooldown, self.deadline),
+                    self.budget,
                 ),
                 clock: self.clock,
             }),

@@ -4,6 +4,7 @@
 use std::time::{Duration, Instant};
 
 use cognito_verifier::alb::{ALB_DATA_HEADER, AlbClaims, AlbVerifier};
+use cognito_verifier::auth::Policy;
 use cognito_verifier::testkit::{DEFAULT_TEST_ALB_ARN, TestAlb, TestIssuer};
 use cognito_verifier::{BuildError, ErrorKind, ManualClock};
 use wiremock::matchers::method;
@@ -230,7 +231,10 @@ async fn adversarial_alb_tokens_are_refused_with_their_kind() {
 }
 
 #[tokio::test]
-async fn a_made_up_kid_is_401_and_a_storm_of_them_costs_one_request_per_cooldown() {
+async fn a_made_up_kid_costs_its_own_fetch_and_never_locks_out_a_genuine_kid() {
+    // Review finding (medium): one made-up kid used to make the endpoint answer 404 and every
+    // kid not yet cached was then refused for the cooldown: at a cold start no genuine user got
+    // in, and one request per 15 s kept it so.
     let clock = ManualClock::starting_now();
     let alb = TestAlb::start_with(DEFAULT_TEST_ALB_ARN, clock.clone())
         .await
@@ -244,20 +248,146 @@ async fn a_made_up_kid_is_401_and_a_storm_of_them_costs_one_request_per_cooldown
         "a made-up kid is a bad token, not an outage"
     );
     assert_eq!(alb.key_requests(), 1);
-    for i in 0..100 {
-        let kid = format!("0b5c3c1e-95b5-4a8e-9d7e-{i:012x}");
-        let token = alb.token(CLIENT).header("kid", kid.as_str()).sign();
-        assert_eq!(kind(verifier.verify(&token).await), ErrorKind::UnknownKid);
-    }
-    assert_eq!(
-        alb.key_requests(),
-        1,
-        "refused without a request during the cooldown"
-    );
-    // Known kids verify meanwhile... once the cooldown is over, a new kid is fetched.
-    clock.advance(Duration::from_secs(16));
-    verifier.verify(&alb.token(CLIENT).sign()).await.unwrap();
+    // The genuine kid, not cached yet (a cold start), right after: fetched and accepted.
+    let claims = verifier.verify(&alb.token(CLIENT).sign()).await.unwrap();
+    assert_eq!(claims.signer, alb.arn());
     assert_eq!(alb.key_requests(), 2);
+    // So is a key the load balancer rotated to meanwhile.
+    alb.rotate_key().unwrap();
+    verifier.verify(&alb.token(CLIENT).sign()).await.unwrap();
+    assert_eq!(alb.key_requests(), 3);
+    // The made-up kid itself is refused without a request for the cooldown, however often...
+    for _ in 0..100 {
+        assert_eq!(kind(verifier.verify(&made_up).await), ErrorKind::UnknownKid);
+    }
+    assert_eq!(alb.key_requests(), 3);
+    // ...and asked again once it is over.
+    clock.advance(Duration::from_secs(16));
+    assert_eq!(kind(verifier.verify(&made_up).await), ErrorKind::UnknownKid);
+    assert_eq!(alb.key_requests(), 4);
+}
+
+#[tokio::test]
+async fn a_stream_of_distinct_made_up_kids_is_bounded_by_the_fetch_budget() {
+    let clock = ManualClock::starting_now();
+    let alb = TestAlb::start_with(DEFAULT_TEST_ALB_ARN, clock.clone())
+        .await
+        .unwrap();
+    let verifier = alb
+        .verifier_builder(CLIENT)
+        .max_key_fetches(5, Duration::from_secs(1))
+        .build()
+        .unwrap();
+    let made_up = |i: usize| {
+        let kid = format!("0b5c3c1e-95b5-4a8e-9d7e-{i:012x}");
+        alb.token(CLIENT).header("kid", kid.as_str()).sign()
+    };
+    let mut kinds = Vec::new();
+    for i in 0..100 {
+        kinds.push(kind(verifier.verify(&made_up(i)).await));
+    }
+    // Five fetches (each a 404: unknown_kid), then the budget is spent: 503 with Retry-After,
+    // not 401, since a genuine kid would be refused the same way.
+    assert_eq!(alb.key_requests(), 5);
+    assert!(
+        kinds[..5].iter().all(|k| *k == ErrorKind::UnknownKid),
+        "{kinds:?}"
+    );
+    assert!(
+        kinds[5..].iter().all(|k| *k == ErrorKind::JwksFetch),
+        "{kinds:?}"
+    );
+    let spent = verifier
+        .verify(&alb.token(CLIENT).sign())
+        .await
+        .unwrap_err();
+    assert!(spent.is_key_unavailable());
+    let retry = spent.retry_after().unwrap();
+    assert!(
+        retry > Duration::ZERO && retry <= Duration::from_secs(1),
+        "{retry:?}"
+    );
+    // The next interval: the genuine kid is fetched and accepted.
+    clock.advance(Duration::from_secs(1));
+    verifier.verify(&alb.token(CLIENT).sign()).await.unwrap();
+    assert_eq!(alb.key_requests(), 6);
+    // A cached kid never needs the budget.
+    for i in 100..120 {
+        let _ = verifier.verify(&made_up(i)).await;
+    }
+    verifier.verify(&alb.token(CLIENT).sign()).await.unwrap();
+    verifier.verify_sync(&alb.token(CLIENT).sign()).unwrap();
+}
+
+#[tokio::test]
+async fn concurrent_requests_for_one_new_kid_share_one_fetch() {
+    let alb = TestAlb::start().await.unwrap();
+    let verifier = alb.verifier_builder(CLIENT).build().unwrap();
+    let token = alb.token(CLIENT).sign();
+    let made_up = alb.token(CLIENT).header("kid", MADE_UP_KID).sign();
+    let mut tasks = Vec::new();
+    for i in 0..50 {
+        let verifier = verifier.clone();
+        let token = if i % 2 == 0 {
+            token.clone()
+        } else {
+            made_up.clone()
+        };
+        tasks.push(tokio::spawn(async move {
+            verifier.verify(&token).await.map(drop)
+        }));
+    }
+    let mut ok = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(()) => ok += 1,
+            Err(e) => assert_eq!(e.kind(), ErrorKind::UnknownKid),
+        }
+    }
+    assert_eq!(ok, 25);
+    assert_eq!(alb.key_requests(), 2, "one fetch per kid");
+}
+
+#[tokio::test]
+async fn the_verified_header_values_win_over_payload_claims_of_the_same_name() {
+    // Review finding (low): a payload's `signer`/`client` stood beside the verified header
+    // values in the JSON view, and a check reading it was fooled.
+    let alb = TestAlb::start().await.unwrap();
+    let verifier = alb.verifier_builder(CLIENT).build().unwrap();
+    let evil = "arn:aws:elasticloadbalancing:eu-west-1:999999999999:loadbalancer/app/evil/1";
+    let token = alb
+        .token(CLIENT)
+        .claim("signer", evil)
+        .claim("client", "evil-client")
+        .claim("iss", alb.issuer())
+        .sign();
+    let claims = verifier.verify(&token).await.unwrap();
+    assert_eq!(claims.signer, alb.arn());
+    assert_eq!(claims.client.as_deref(), Some(CLIENT));
+    assert!(!claims.extra.contains_key("signer") && !claims.extra.contains_key("client"));
+    let outcome = Policy::new(verifier.clone())
+        .check(move |v| match v.to_json()["signer"].as_str() {
+            Some(s) if s == evil => Err("the payload's signer was believed".into()),
+            _ => Ok(()),
+        })
+        .authenticate_token(&token)
+        .await
+        .unwrap();
+    let json = outcome.to_json();
+    assert_eq!(json["signer"], alb.arn());
+    assert_eq!(json["client"], CLIENT);
+    let generic: serde_json::Value = outcome.claims().unwrap();
+    assert_eq!(generic["signer"], alb.arn());
+    #[derive(serde::Deserialize)]
+    struct Mine {
+        signer: String,
+        client: String,
+    }
+    let mine: Mine = outcome.claims().unwrap();
+    assert_eq!(
+        (mine.signer.as_str(), mine.client.as_str()),
+        (alb.arn(), CLIENT)
+    );
 }
 
 fn verifier_against(server: &MockServer, alb: &TestAlb) -> AlbVerifier {
@@ -520,4 +650,83 @@ fn build_errors_name_what_is_wrong() {
         .build()
         .unwrap_err();
     assert!(e.to_string().contains("not a PEM PUBLIC KEY"), "{e}");
+}
+
+#[tokio::test]
+async fn load_balancers_of_every_partition_are_trusted_with_their_pools() {
+    for (arn, pool) in [
+        (
+            "arn:aws-cn:elasticloadbalancing:cn-north-1:123456789012:loadbalancer/app/a/1",
+            "cn-north-1_AbC123",
+        ),
+        (
+            "arn:aws-eusc:elasticloadbalancing:eusc-de-east-1:123456789012:loadbalancer/app/a/1",
+            "eusc-de-east-1_AbC123",
+        ),
+        (
+            "arn:aws-us-gov:elasticloadbalancing:us-gov-west-1:123456789012:loadbalancer/app/a/1",
+            "us-gov-west-1_AbC123",
+        ),
+    ] {
+        let alb = TestAlb::start_with(arn, ManualClock::starting_now())
+            .await
+            .unwrap();
+        let pool_issuer = pool
+            .parse::<cognito_verifier::UserPoolId>()
+            .unwrap()
+            .issuer();
+        let verifier = AlbVerifier::builder([arn])
+            .keys_uri(alb.keys_uri())
+            .allow_insecure_http()
+            .user_pool_id(pool)
+            .client_ids([CLIENT])
+            .build()
+            .unwrap();
+        let token = alb
+            .token(CLIENT)
+            .header("iss", pool_issuer.as_str())
+            .claim("iss", pool_issuer.as_str())
+            .sign();
+        let claims = verifier.verify(&token).await.unwrap();
+        assert_eq!(claims.iss.as_deref(), Some(pool_issuer.as_str()));
+        assert_eq!(claims.signer, arn);
+        // The same pool under the commercial suffix is another issuer.
+        let wrong = pool_issuer.replace(
+            cognito_verifier::Partition::for_region(pool.split('_').next().unwrap()).dns_suffix(),
+            "amazonaws.com",
+        );
+        if wrong != pool_issuer {
+            let token = alb
+                .token(CLIENT)
+                .header("iss", wrong.as_str())
+                .claim("iss", wrong.as_str())
+                .sign();
+            assert_eq!(kind(verifier.verify(&token).await), ErrorKind::WrongIssuer);
+        }
+    }
+    // A region override in another partition than the ARN's, a bad fetch budget: refused.
+    for built in [
+        AlbVerifier::builder([
+            "arn:aws-cn:elasticloadbalancing:cn-north-1:123456789012:loadbalancer/app/a/1",
+        ])
+        .region("eu-west-1")
+        .danger_accept_any_issuer()
+        .danger_accept_any_client_id()
+        .build(),
+        AlbVerifier::builder([DEFAULT_TEST_ALB_ARN])
+            .max_key_fetches(0, Duration::from_secs(1))
+            .danger_accept_any_issuer()
+            .danger_accept_any_client_id()
+            .build(),
+        AlbVerifier::builder([DEFAULT_TEST_ALB_ARN])
+            .max_key_fetches(10, Duration::ZERO)
+            .danger_accept_any_issuer()
+            .danger_accept_any_client_id()
+            .build(),
+    ] {
+        assert!(
+            matches!(built, Err(BuildError::InvalidSetting { .. })),
+            "{built:?}"
+        );
+    }
 }
