@@ -99,3 +99,29 @@ impl Endpoint {
             .unwrap()
     }
 }
+
+/// Sends `GET path` with `Authorization: Bearer <token>` through `app`; the status and the
+/// `WWW-Authenticate` challenge, if any.
+pub(crate) async fn get_with_bearer(
+    app: &axum::Router,
+    path: &str,
+    token: &str,
+) -> (http::StatusCode, Option<String>) {
+    use tower::ServiceExt as _;
+    let response = app
+        .clone()
+        .oneshot(
+            http::Request::builder()
+                .uri(path)
+                .header("authorization", format!("Bearer {token}"))
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let challenge = response
+        .headers()
+        .get("www-authenticate")
+        .map(|h| h.to_str().unwrap().to_owned());
+    (response.status(), challenge)
+}

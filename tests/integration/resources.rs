@@ -3,7 +3,6 @@
 //! when no resource is configured.
 
 use axum::Router;
-use axum::body::Body;
 use axum::http::StatusCode;
 use axum::routing::get;
 use cognito_verifier::auth::Policy;
@@ -12,10 +11,8 @@ use cognito_verifier::testkit::TestIssuer;
 use cognito_verifier::{
     AccessClaims, CognitoVerifier, ErrorKind, MultiPoolVerifier, TokenCacheConfig, TokenUse,
 };
-use http::Request;
-use tower::ServiceExt as _;
 
-use crate::common::{CLIENT, kind};
+use crate::common::{CLIENT, get_with_bearer, kind};
 
 const ORDERS: &str = "https://orders.example.com";
 const BILLING: &str = "https://billing.example.com";
@@ -159,38 +156,25 @@ async fn a_route_policy_binds_its_routes_to_resources() {
             get(me).route_layer(auth.clone().resources([ORDERS])),
         )
         .route("/open", get(any).route_layer(auth));
-    let call = |path: &'static str, token: String| {
-        let app = app.clone();
-        async move {
-            let response = app
-                .oneshot(
-                    Request::builder()
-                        .uri(path)
-                        .header("authorization", format!("Bearer {token}"))
-                        .body(Body::empty())
-                        .unwrap(),
-                )
-                .await
-                .unwrap();
-            let challenge = response
-                .headers()
-                .get("www-authenticate")
-                .map(|h| h.to_str().unwrap().to_owned());
-            (response.status(), challenge)
-        }
-    };
     let bound = issuer.access_token(CLIENT).claim("aud", ORDERS).sign();
     let other = issuer.access_token(CLIENT).claim("aud", BILLING).sign();
     for _ in 0..2 {
         // The second round is answered from the token cache: the same verdicts.
-        assert_eq!(call("/orders", bound.clone()).await.0, StatusCode::OK);
-        let (status, challenge) = call("/orders", other.clone()).await;
+        assert_eq!(
+            get_with_bearer(&app, "/orders", &bound).await.0,
+            StatusCode::OK
+        );
+        let (status, challenge) = get_with_bearer(&app, "/orders", &other).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
         assert!(challenge.unwrap().contains("wrong_audience"));
-        let (status, challenge) = call("/orders", issuer.access_token(CLIENT).sign()).await;
+        let (status, challenge) =
+            get_with_bearer(&app, "/orders", &issuer.access_token(CLIENT).sign()).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
         assert!(challenge.unwrap().contains("missing_claim"));
-        assert_eq!(call("/open", other.clone()).await.0, StatusCode::OK);
+        assert_eq!(
+            get_with_bearer(&app, "/open", &other).await.0,
+            StatusCode::OK
+        );
     }
     // ID tokens pass a resource-bound route's resource rule (they are not bound to resources).
     let policy = Policy::new(v).resources([ORDERS]);

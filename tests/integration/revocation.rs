@@ -5,7 +5,6 @@
 use std::time::Duration;
 
 use axum::Router;
-use axum::body::Body;
 use axum::http::StatusCode;
 use axum::routing::get;
 use cognito_verifier::axum::CognitoAuthLayer;
@@ -14,10 +13,8 @@ use cognito_verifier::{
     CognitoVerifier, ErrorKind, ManualClock, MultiPoolVerifier, RevocationList, Revocations,
     TokenCacheConfig, TokenUse,
 };
-use http::Request;
-use tower::ServiceExt as _;
 
-use crate::common::{CLIENT, kind};
+use crate::common::{CLIENT, get_with_bearer, kind};
 
 fn verifier(issuer: &TestIssuer, revoked: &RevocationList, cache: bool) -> CognitoVerifier {
     let mut b = issuer
@@ -138,32 +135,11 @@ async fn the_layer_answers_401_revoked_also_for_a_cached_token() {
         .access_token(CLIENT)
         .claim("origin_jti", "s-2")
         .sign();
-    let call = || {
-        let app = app.clone();
-        let token = token.clone();
-        async move {
-            let response = app
-                .oneshot(
-                    Request::builder()
-                        .uri("/me")
-                        .header("authorization", format!("Bearer {token}"))
-                        .body(Body::empty())
-                        .unwrap(),
-                )
-                .await
-                .unwrap();
-            let challenge = response
-                .headers()
-                .get("www-authenticate")
-                .map(|h| h.to_str().unwrap().to_owned());
-            (response.status(), challenge)
-        }
-    };
     // Twice: verified, then a cache hit.
-    assert_eq!(call().await.0, StatusCode::OK);
-    assert_eq!(call().await.0, StatusCode::OK);
+    assert_eq!(get_with_bearer(&app, "/me", &token).await.0, StatusCode::OK);
+    assert_eq!(get_with_bearer(&app, "/me", &token).await.0, StatusCode::OK);
     revoked.revoke("s-2").unwrap();
-    let (status, challenge) = call().await;
+    let (status, challenge) = get_with_bearer(&app, "/me", &token).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(
         challenge.as_deref(),
