@@ -74,7 +74,7 @@ const MODES: [(&str, &str); 6] = [
     ("handler", "axum, verify_access in the handler (no layer)"),
     ("layer", "axum + CognitoAuthLayer"),
     ("cache", "axum + CognitoAuthLayer + token cache"),
-    ("actix", "actix-web + CognitoAuth (2 workers)"),
+    ("actix", "actix-web + CognitoAuthLayer (2 workers)"),
 ];
 
 /// Child process: serves `GET /hello` in `mode` on 127.0.0.1 with a verifier for the test
@@ -196,12 +196,12 @@ async fn verify_in_handler(
 
 /// actix-web with two workers (each its own single-threaded runtime).
 fn serve_actix(verifier: CognitoVerifier) {
-    use cognito_verifier::actix::{Claims as ActixClaims, CognitoAuth};
+    use cognito_verifier::actix::{Claims as ActixClaims, CognitoAuthLayer};
     actix_web::rt::System::new().block_on(async move {
         async fn handler(ActixClaims(c): ActixClaims<AccessClaims>) -> String {
             format!("hello {}", c.sub)
         }
-        let auth = CognitoAuth::new(verifier);
+        let auth = CognitoAuthLayer::new(verifier);
         let server = actix_web::HttpServer::new(move || {
             actix_web::App::new().service(
                 actix_web::web::scope("/hello")

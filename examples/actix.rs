@@ -1,4 +1,4 @@
-//! The same small API as `examples/axum.rs`, in actix-web behind the `CognitoAuth` middleware:
+//! The same small API as `examples/axum.rs`, in actix-web behind the `CognitoAuthLayer` middleware:
 //! `/public`, `/hello` (optional authentication), `/me` (any accepted token), `/admin` (group
 //! `admins`).
 //!
@@ -15,7 +15,7 @@ use std::process::ExitCode;
 
 use actix_web::{App, HttpServer, web};
 use cognito_verifier::CognitoClaims;
-use cognito_verifier::actix::{Claims, CognitoAuth};
+use cognito_verifier::actix::{Claims, CognitoAuthLayer};
 
 #[path = "common/cli.rs"]
 mod cli;
@@ -45,8 +45,8 @@ async fn main() -> ExitCode {
         Err(code) => return code,
     };
     server::hydrate(&verifier).await;
-    let auth =
-        CognitoAuth::new(verifier).sources([cognito_verifier::auth::TokenSource::BearerOrBare]);
+    let auth = CognitoAuthLayer::new(verifier)
+        .sources([cognito_verifier::auth::TokenSource::BearerOrBare]);
     let server = HttpServer::new(move || {
         App::new()
             .route(

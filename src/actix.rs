@@ -1,10 +1,10 @@
-//! actix-web 4 integration (feature `actix`): the [`CognitoAuth`] middleware, configured once on
+//! actix-web 4 integration (feature `actix`): the [`CognitoAuthLayer`] middleware, configured once on
 //! the `App` (or a scope), and the [`Claims<T>`] extractor. Same [`auth`](crate::auth) core,
 //! same statuses and challenges as the tower layer.
 //!
 //! ```no_run
 //! use actix_web::{App, HttpServer, web};
-//! use cognito_verifier::actix::{Claims, CognitoAuth};
+//! use cognito_verifier::actix::{Claims, CognitoAuthLayer};
 //! use cognito_verifier::{AccessClaims, CognitoVerifier, TokenUse};
 //!
 //! async fn me(claims: Claims<AccessClaims>) -> String {
@@ -16,7 +16,7 @@
 //!     .client_ids(["3u4p8example"])
 //!     .token_use(TokenUse::Access)
 //!     .build()?;
-//! let auth = CognitoAuth::new(verifier);
+//! let auth = CognitoAuthLayer::new(verifier);
 //! HttpServer::new(move || {
 //!     App::new()
 //!         .service(web::scope("/api").wrap(auth.clone()).route("/me", web::get().to(me)))
@@ -33,7 +33,7 @@
 //! ```
 //!
 //! `Option<Claims<T>>` uses actix-web's own `Option` extractor, which turns *any* extraction
-//! failure into `None`: behind an [`optional`](CognitoAuth::optional) middleware that is what you
+//! failure into `None`: behind an [`optional`](CognitoAuthLayer::optional) middleware that is what you
 //! want for anonymous requests (bad tokens never get that far: the middleware answers 401), but a
 //! route without the middleware then sees `None` too, where `Claims<T>` would answer 500.
 
@@ -63,20 +63,20 @@ type Responder = Arc<dyn Fn(&Rejection) -> HttpResponse + Send + Sync>;
 /// itself; handlers take the claims with [`Claims<T>`]. Cheap to clone; every setter returns a
 /// new middleware, so one base can be narrowed per scope.
 #[derive(Clone)]
-pub struct CognitoAuth {
+pub struct CognitoAuthLayer {
     policy: Policy,
     respond: Responder,
 }
 
-impl std::fmt::Debug for CognitoAuth {
+impl std::fmt::Debug for CognitoAuthLayer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CognitoAuth")
+        f.debug_struct("CognitoAuthLayer")
             .field("policy", &self.policy)
             .finish_non_exhaustive()
     }
 }
 
-impl CognitoAuth {
+impl CognitoAuthLayer {
     /// A middleware verifying with `verifier` (any of ours, or your [`Authenticate`]).
     pub fn new(verifier: impl Authenticate) -> Self {
         Self::from_policy(Policy::new(verifier))
@@ -122,38 +122,38 @@ fn default_response(rejection: &Rejection) -> HttpResponse {
     response
 }
 
-impl<S, B> Transform<S, ServiceRequest> for CognitoAuth
+impl<S, B> Transform<S, ServiceRequest> for CognitoAuthLayer
 where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error> + 'static,
     B: 'static,
 {
     type Response = ServiceResponse<EitherBody<B>>;
     type Error = actix_web::Error;
-    type Transform = CognitoAuthMiddleware<S>;
+    type Transform = CognitoAuth<S>;
     type InitError = ();
     type Future = Ready<Result<Self::Transform, Self::InitError>>;
 
     fn new_transform(&self, service: S) -> Self::Future {
-        ready(Ok(CognitoAuthMiddleware {
+        ready(Ok(CognitoAuth {
             service: Rc::new(service),
             auth: self.clone(),
         }))
     }
 }
 
-/// The service [`CognitoAuth`] wraps around a scope.
-pub struct CognitoAuthMiddleware<S> {
+/// The service [`CognitoAuthLayer`] wraps around a scope.
+pub struct CognitoAuth<S> {
     service: Rc<S>,
-    auth: CognitoAuth,
+    auth: CognitoAuthLayer,
 }
 
-impl<S> std::fmt::Debug for CognitoAuthMiddleware<S> {
+impl<S> std::fmt::Debug for CognitoAuth<S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         self.auth.fmt(f)
     }
 }
 
-impl<S, B> Service<ServiceRequest> for CognitoAuthMiddleware<S>
+impl<S, B> Service<ServiceRequest> for CognitoAuth<S>
 where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error> + 'static,
     B: 'static,

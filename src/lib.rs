@@ -161,7 +161,7 @@
 //!   `T: DeserializeOwned` (typed Cognito claims or yours), with `Option<Claims<T>>` for
 //!   optional authentication. Per-route requirements read as
 //!   `route_layer(auth.required_groups(["admins"]))`. `examples/axum.rs` is a small API.
-//! - **actix-web 4** (feature `actix`): the `actix::CognitoAuth` middleware and the
+//! - **actix-web 4** (feature `actix`): the `actix::CognitoAuthLayer` middleware and the
 //!   `actix::Claims<T>` extractor, with the same policy and answers; `examples/actix.rs`.
 //! - **Application Load Balancers**: [`alb::AlbVerifier`] verifies the `x-amzn-oidc-data`
 //!   user claims an ALB's `authenticate-cognito` action signs (ES256, keys per kid from the

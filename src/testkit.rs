@@ -105,7 +105,7 @@
 //!
 //! ```
 //! use actix_web::{App, test, web};
-//! use cognito_verifier::actix::{Claims, CognitoAuth};
+//! use cognito_verifier::actix::{Claims, CognitoAuthLayer};
 //! use cognito_verifier::testkit::TestIssuer;
 //! use cognito_verifier::{AccessClaims, TokenUse};
 //!
@@ -118,7 +118,7 @@
 //! let issuer = TestIssuer::start().await?;
 //! let verifier = issuer.verifier_builder("app").token_use(TokenUse::Access).build()?;
 //! let app = test::init_service(
-//!     App::new().service(web::scope("/me").wrap(CognitoAuth::new(verifier)).route("", web::get().to(me))),
+//!     App::new().service(web::scope("/me").wrap(CognitoAuthLayer::new(verifier)).route("", web::get().to(me))),
 //! )
 //! .await;
 //! let request = test::TestRequest::get()

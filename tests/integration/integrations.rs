@@ -730,7 +730,7 @@ async fn cached_tokens_get_the_same_answers_through_the_layer() {
 mod actix {
     use actix_web::http::StatusCode;
     use actix_web::{App, test, web};
-    use cognito_verifier::actix::{Claims, CognitoAuth};
+    use cognito_verifier::actix::{Claims, CognitoAuthLayer};
     use cognito_verifier::auth::TokenSource;
     use cognito_verifier::testkit::TestIssuer;
     use cognito_verifier::{AccessClaims, TokenUse};
@@ -775,7 +775,7 @@ mod actix {
             builder = builder.token_cache(cognito_verifier::TokenCacheConfig::default());
         }
         let verifier = builder.build().unwrap();
-        let auth = CognitoAuth::new(verifier).access_tokens();
+        let auth = CognitoAuthLayer::new(verifier).access_tokens();
         let app = test::init_service(
             App::new()
                 .service(
@@ -882,7 +882,7 @@ mod actix {
         let app = test::init_service(
             App::new().service(
                 web::scope("/me")
-                    .wrap(CognitoAuth::new(verifier))
+                    .wrap(CognitoAuthLayer::new(verifier))
                     .route("", web::get().to(me)),
             ),
         )
