@@ -32,10 +32,17 @@
 //! # Ok(()) }
 //! ```
 //!
-//! `Option<Claims<T>>` uses actix-web's own `Option` extractor, which turns *any* extraction
-//! failure into `None`: behind an [`optional`](CognitoAuthLayer::optional) middleware that is what you
-//! want for anonymous requests (bad tokens never get that far: the middleware answers 401), but a
-//! route without the middleware then sees `None` too, where `Claims<T>` would answer 500.
+//! `Option<Claims<T>>` is `None` for an anonymous request behind an
+//! [`optional`](CognitoAuthLayer::optional) middleware. actix-web's own `Option` extractor turns
+//! *any* extraction failure into `None`, so the middleware answers for it: when a request's token
+//! cannot give the handler's `T` (an access token for `Option<Claims<IdClaims>>`, claims that
+//! do not fit `T`), the handler's response is replaced by the rejection the tower layer and axum
+//! give (401 `wrong_token_use`, 403 `claims_type`), never served as anonymous. The handler has
+//! then run as for an anonymous request, which an optional route allows anyway. A route without
+//! the middleware sees `None` (where `Claims<T>` answers 500).
+//!
+//! Every rejection, the extractor's included, is answered by the middleware's
+//! [`on_rejection`](CognitoAuthLayer::on_rejection) (default: the core's JSON).
 
 use std::future::{Future, Ready, ready};
 use std::rc::Rc;
@@ -59,6 +66,15 @@ impl RequestHeaders for HeaderMap {
 
 type Responder = Arc<dyn Fn(&Rejection) -> HttpResponse + Send + Sync>;
 
+/// The middleware's responder, in the extensions of every request it admits (when it is not the
+/// default), so that the extractor answers in the same shape.
+#[derive(Clone)]
+struct RespondWith(Responder);
+
+/// An extraction the middleware must answer for (`Option<Claims<T>>` swallows the error).
+#[derive(Clone)]
+struct Refused(Rejection);
+
 /// The middleware: verifies each request's token by its [`Policy`] and answers rejections
 /// itself; handlers take the claims with [`Claims<T>`]. Cheap to clone; every setter returns a
 /// new middleware, so one base can be narrowed per scope.
@@ -66,6 +82,8 @@ type Responder = Arc<dyn Fn(&Rejection) -> HttpResponse + Send + Sync>;
 pub struct CognitoAuthLayer {
     policy: Policy,
     respond: Responder,
+    /// Whether `respond` is the middleware's own (the extractor must be told).
+    custom: bool,
 }
 
 impl std::fmt::Debug for CognitoAuthLayer {
@@ -87,6 +105,7 @@ impl CognitoAuthLayer {
         Self {
             policy,
             respond: Arc::new(default_response),
+            custom: false,
         }
     }
 
@@ -97,12 +116,33 @@ impl CognitoAuthLayer {
 
     crate::auth::policy_setters!();
 
-    /// Answers rejections with `respond` instead of the default JSON.
+    /// Answers every rejection with `respond` instead of the default JSON: the middleware's own
+    /// and those of the [`Claims<T>`] extractor behind it. The closure needs no type annotation.
+    ///
+    /// ```
+    /// use actix_web::HttpResponse;
+    /// use actix_web::http::StatusCode;
+    /// use cognito_verifier::actix::CognitoAuthLayer;
+    ///
+    /// # fn f(auth: CognitoAuthLayer) -> CognitoAuthLayer {
+    /// auth.on_rejection(|r| {
+    ///     let status = StatusCode::from_u16(r.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    ///     let mut response = HttpResponse::build(status);
+    ///     for (name, value) in r.headers() {
+    ///         if name != "content-type" {
+    ///             response.insert_header((name, value));
+    ///         }
+    ///     }
+    ///     response.json(serde_json::json!({ "code": r.kind() }))
+    /// })
+    /// # }
+    /// ```
     pub fn on_rejection(
         mut self,
         respond: impl Fn(&Rejection) -> HttpResponse + Send + Sync + 'static,
     ) -> Self {
         self.respond = Arc::new(respond);
+        self.custom = true;
         self
     }
 }
@@ -168,10 +208,11 @@ where
         // A verdict that needs no waiting (no token, a verified-token cache hit) is applied
         // here, without the verification's future.
         if let Some(outcome) = self.auth.policy.authenticate_now(request.headers()) {
-            return match admit(&request, outcome) {
+            return match admit(&request, outcome, &self.auth) {
                 Ok(()) => {
                     let call = self.service.call(request);
-                    Box::pin(async move { call.await.map(ServiceResponse::map_into_left_body) })
+                    let respond = Arc::clone(&self.auth.respond);
+                    Box::pin(async move { Ok(answer_refused(call.await?, &respond)) })
                 }
                 Err(rejection) => {
                     let response = (self.auth.respond)(&rejection);
@@ -184,27 +225,49 @@ where
         let auth = self.auth.clone();
         Box::pin(async move {
             let outcome = auth.policy.authenticate(request.headers()).await;
-            if let Err(rejection) = admit(&request, outcome) {
+            if let Err(rejection) = admit(&request, outcome, &auth) {
                 let response = (auth.respond)(&rejection);
                 return Ok(request.into_response(response).map_into_right_body());
             }
-            service
-                .call(request)
-                .await
-                .map(ServiceResponse::map_into_left_body)
+            Ok(answer_refused(service.call(request).await?, &auth.respond))
         })
     }
 }
 
-/// Puts the claims (or [`Anonymous`]) in the request's extensions, or gives the rejection.
-fn admit(request: &ServiceRequest, outcome: Result<Outcome, Rejection>) -> Result<(), Rejection> {
+/// The handler's response, or the rejection of an extraction that failed inside
+/// `Option<Claims<T>>` (which answers `None` for it): the same answer as `Claims<T>` gives.
+fn answer_refused<B>(
+    response: ServiceResponse<B>,
+    respond: &Responder,
+) -> ServiceResponse<EitherBody<B>> {
+    let refused = response.request().extensions().get::<Refused>().cloned();
+    match refused {
+        None => response.map_into_left_body(),
+        Some(Refused(rejection)) => {
+            let (request, _) = response.into_parts();
+            ServiceResponse::new(request, respond(&rejection)).map_into_right_body()
+        }
+    }
+}
+
+/// Puts the claims (or [`Anonymous`]) in the request's extensions, with the middleware's
+/// responder when it has its own, or gives the rejection.
+fn admit(
+    request: &ServiceRequest,
+    outcome: Result<Outcome, Rejection>,
+    auth: &CognitoAuthLayer,
+) -> Result<(), Rejection> {
+    let mut extensions = request.extensions_mut();
     match outcome? {
         Outcome::Authenticated(verified) => {
-            request.extensions_mut().insert(verified);
+            extensions.insert(verified);
         }
         Outcome::Anonymous => {
-            request.extensions_mut().insert(Anonymous);
+            extensions.insert(Anonymous);
         }
+    }
+    if auth.custom {
+        extensions.insert(RespondWith(Arc::clone(&auth.respond)));
     }
     Ok(())
 }
@@ -228,39 +291,85 @@ impl<T> Claims<T> {
     }
 }
 
-/// The extractor's error: the core [`Rejection`], answered as the default JSON.
-#[derive(Debug)]
-pub struct AuthError(pub Rejection);
+/// The extractor's error: the core [`Rejection`], answered as the middleware in front of the
+/// route answers (its [`on_rejection`](CognitoAuthLayer::on_rejection), or the default JSON).
+#[derive(Clone)]
+pub struct ClaimsRejection {
+    rejection: Rejection,
+    respond: Option<Responder>,
+}
 
-impl std::fmt::Display for AuthError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.0.fmt(f)
+impl ClaimsRejection {
+    /// The rejection: status, kind, challenge.
+    pub fn rejection(&self) -> &Rejection {
+        &self.rejection
+    }
+
+    /// The rejection, taken out.
+    pub fn into_rejection(self) -> Rejection {
+        self.rejection
     }
 }
 
-impl ResponseError for AuthError {
+impl std::fmt::Debug for ClaimsRejection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClaimsRejection")
+            .field("rejection", &self.rejection)
+            .field("custom_response", &self.respond.is_some())
+            .finish()
+    }
+}
+
+impl std::fmt::Display for ClaimsRejection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.rejection.fmt(f)
+    }
+}
+
+impl ResponseError for ClaimsRejection {
     fn status_code(&self) -> StatusCode {
-        StatusCode::from_u16(self.0.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+        StatusCode::from_u16(self.rejection.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
     }
 
     fn error_response(&self) -> HttpResponse {
-        default_response(&self.0)
+        match &self.respond {
+            Some(respond) => respond(&self.rejection),
+            None => default_response(&self.rejection),
+        }
     }
 }
 
 impl<T: DeserializeOwned + 'static> FromRequest for Claims<T> {
-    type Error = AuthError;
-    type Future = Ready<Result<Self, AuthError>>;
+    type Error = ClaimsRejection;
+    type Future = Ready<Result<Self, ClaimsRejection>>;
 
     fn from_request(request: &HttpRequest, _payload: &mut actix_web::dev::Payload) -> Self::Future {
-        let extensions = request.extensions();
-        let result = claims_from::<T>(
-            extensions.get::<Verified>(),
-            extensions.get::<Anonymous>().is_some(),
-        )
-        .and_then(|claims| claims.ok_or_else(Rejection::missing))
-        .map(Claims)
-        .map_err(AuthError);
-        ready(result)
+        let result = {
+            let extensions = request.extensions();
+            claims_from::<T>(
+                extensions.get::<Verified>(),
+                extensions.get::<Anonymous>().is_some(),
+            )
+        };
+        let result = match result {
+            Ok(Some(claims)) => Ok(Claims(claims)),
+            // Behind an optional middleware, a handler that requires claims: no token was sent.
+            Ok(None) => Err(Rejection::missing()),
+            Err(rejection) => {
+                // A token that cannot give `T`: the middleware answers it even if the handler
+                // took `Option<Claims<T>>` (whose extractor turns this error into `None`).
+                request.extensions_mut().insert(Refused(rejection.clone()));
+                Err(rejection)
+            }
+        };
+        ready(result.map_err(|rejection| {
+            ClaimsRejection {
+                rejection,
+                respond: request
+                    .extensions()
+                    .get::<RespondWith>()
+                    .map(|r| Arc::clone(&r.0)),
+            }
+        }))
     }
 }

@@ -103,29 +103,38 @@ pub enum TokenSource {
     Cookie(Cow<'static, str>),
 }
 
+/// Two different tokens in one source: the request is refused as ambiguous.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Ambiguous;
+
 impl TokenSource {
     /// The token this source finds in `headers`, if any. A value that is not UTF-8 counts as
-    /// a token that is present (and malformed), so it is refused rather than ignored.
-    fn find<'h, H: RequestHeaders + ?Sized>(&self, headers: &'h H) -> Option<&'h [u8]> {
+    /// a token that is present (and malformed), so it is refused rather than ignored. Two
+    /// different tokens in this source (two `Authorization` headers, a cookie name twice, as
+    /// cookie tossing from a sibling subdomain sends) are [`Ambiguous`]: never resolved by
+    /// order. The same token twice is one token.
+    fn find<'h, H: RequestHeaders + ?Sized>(
+        &self,
+        headers: &'h H,
+    ) -> Result<Option<&'h [u8]>, Ambiguous> {
         match self {
             Self::Bearer | Self::BearerOrBare => {
-                let value = trim(headers.header_values("authorization").next()?);
-                match split_scheme(value) {
-                    Some((scheme, token)) if scheme.eq_ignore_ascii_case(b"bearer") => {
-                        Some(token).filter(|t| !t.is_empty())
-                    }
-                    None if matches!(self, Self::BearerOrBare) && !value.is_empty() => Some(value),
-                    // Another scheme (Basic, …) is not ours; an empty value holds nothing.
-                    Some(_) | None => None,
-                }
+                let bare = matches!(self, Self::BearerOrBare);
+                one_of(
+                    headers
+                        .header_values("authorization")
+                        .filter_map(|value| authorization_token(trim(value), bare)),
+                )
             }
-            Self::Header(name) => {
-                // Policy::sources lower-cases the name once, off the request path.
-                let value = trim(headers.header_values(name).next()?);
-                Some(value).filter(|v| !v.is_empty())
-            }
-            Self::Cookie(name) => headers.header_values("cookie").find_map(|header| {
-                header.split(|b| *b == b';').find_map(|pair| {
+            // Policy::sources lower-cases the name once, off the request path.
+            Self::Header(name) => one_of(
+                headers
+                    .header_values(name)
+                    .map(trim)
+                    .filter(|v| !v.is_empty()),
+            ),
+            Self::Cookie(name) => one_of(headers.header_values("cookie").flat_map(|header| {
+                header.split(|b| *b == b';').filter_map(|pair| {
                     let pair = trim(pair);
                     let eq = pair.iter().position(|b| *b == b'=')?;
                     let (key, value) = (pair.get(..eq)?, pair.get(eq + 1..)?);
@@ -133,9 +142,32 @@ impl TokenSource {
                         .then(|| trim(strip_quotes(trim(value))))
                         .filter(|v| !v.is_empty())
                 })
-            }),
+            })),
         }
     }
+}
+
+/// The token of one `Authorization` value: `Bearer <token>` (any case), or with `bare` the whole
+/// value when it has no scheme. Another scheme (Basic, …) is not ours; empty holds nothing.
+fn authorization_token(value: &[u8], bare: bool) -> Option<&[u8]> {
+    match split_scheme(value) {
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case(b"bearer") => {
+            Some(token).filter(|t| !t.is_empty())
+        }
+        None if bare && !value.is_empty() => Some(value),
+        Some(_) | None => None,
+    }
+}
+
+/// The one token among `found`, `None` when there is none, [`Ambiguous`] when two differ.
+fn one_of<'h>(mut found: impl Iterator<Item = &'h [u8]>) -> Result<Option<&'h [u8]>, Ambiguous> {
+    let Some(first) = found.next() else {
+        return Ok(None);
+    };
+    if found.any(|other| other != first) {
+        return Err(Ambiguous);
+    }
+    Ok(Some(first))
 }
 
 /// The `Authorization: Bearer <token>` token of a header value (the scheme is
@@ -157,7 +189,7 @@ pub fn bearer_token(value: &str, bare: bool) -> Option<&str> {
         TokenSource::Bearer
     };
     let headers = [("authorization", value)];
-    let found = source.find(&headers[..])?;
+    let found = source.find(&headers[..]).ok().flatten()?;
     // `found` is a sub-slice of `value`: hand back the same part of the `str`.
     let start = (found.as_ptr() as usize).checked_sub(value.as_ptr() as usize)?;
     value.get(start..start.checked_add(found.len())?)
@@ -271,6 +303,32 @@ impl Verified {
         }
         Err(Error::WrongAudience {
             found: crate::error::excerpt(&aud.join(",")),
+        })
+    }
+
+    /// Whether these claims are of the kind a route accepts: Cognito claims by their type, a
+    /// generic JWT's by its `token_use` claim, ALB user claims never on an ID-only or
+    /// access-only route.
+    fn check_kind(&self, accept: TokenUse) -> Result<(), Error> {
+        if accept == TokenUse::Any {
+            return Ok(());
+        }
+        let found: &str = match self {
+            Self::Id(_) => "id",
+            Self::Access(_) => "access",
+            Self::Jwt(v) => match v.get("token_use") {
+                Some(serde_json::Value::String(s)) => s,
+                None | Some(serde_json::Value::Null) => "(none)",
+                Some(_) => "(not a string)",
+            },
+            Self::Alb(_) => "(ALB user claims)",
+        };
+        if accept.accepts(found) {
+            return Ok(());
+        }
+        Err(Error::WrongTokenUse {
+            expected: accept.expected(),
+            found: crate::error::excerpt(found),
         })
     }
 
@@ -500,6 +558,9 @@ struct Rules {
     scopes: Vec<String>,
     checks: Vec<Check>,
     optional: bool,
+    /// A setting given a value that would lift a restriction (an empty required list, no token
+    /// source): every request is refused (500 `misconfigured`), naming it.
+    misconfigured: Option<&'static str>,
 }
 
 impl fmt::Debug for Policy {
@@ -514,6 +575,7 @@ impl fmt::Debug for Policy {
             .field("scopes", &r.scopes)
             .field("checks", &r.checks.len())
             .field("optional", &r.optional)
+            .field("misconfigured", &r.misconfigured)
             .finish()
     }
 }
@@ -547,7 +609,34 @@ impl Policy {
                 scopes: Vec::new(),
                 checks: Vec::new(),
                 optional: false,
+                misconfigured: None,
             }),
+        }
+    }
+
+    /// Whether every setting is usable: [`BuildError::InvalidSetting`](crate::BuildError)
+    /// naming the first that is not (an empty list of required groups, scopes or resources, or
+    /// of token sources). A policy that is not refuses every request (500 `misconfigured`,
+    /// logged with the setting's name) rather than let one through; call this at startup to
+    /// fail there instead.
+    ///
+    /// # Errors
+    /// The setting that was given an empty list.
+    pub fn validate(&self) -> Result<(), crate::BuildError> {
+        match self.rules.misconfigured {
+            None => Ok(()),
+            Some(setting) => Err(crate::BuildError::InvalidSetting {
+                setting,
+                reason: "an empty list: it would lift the restriction; name at least one",
+            }),
+        }
+    }
+
+    /// Records `setting` as misconfigured when `empty` (the first one stays).
+    fn refuse_empty(&mut self, setting: &'static str, empty: bool) {
+        if empty {
+            let rules = self.edit();
+            rules.misconfigured = rules.misconfigured.or(Some(setting));
         }
     }
 
@@ -558,6 +647,9 @@ impl Policy {
 
     /// Where the token is looked for, in order (default: the verifier's
     /// [`default_sources`](Authenticate::default_sources), [`TokenSource::Bearer`] for Cognito's).
+    ///
+    /// An empty list is a misconfiguration (see [`validate`](Self::validate)): no token could
+    /// ever be found, and an optional route would serve everyone anonymously.
     pub fn sources(mut self, sources: impl IntoIterator<Item = TokenSource>) -> Self {
         self.edit().sources = sources
             .into_iter()
@@ -568,11 +660,29 @@ impl Policy {
                 other => other,
             })
             .collect();
+        let empty = self.rules.sources.is_empty();
+        self.refuse_empty("sources", empty);
+        self
+    }
+
+    /// Also accepts `Authorization: <token>` without the `Bearer` scheme, as API Gateway's
+    /// Cognito authorizer and Amplify clients send it: [`TokenSource::Bearer`] becomes
+    /// [`TokenSource::BearerOrBare`] where it stands, or `BearerOrBare` is added after the
+    /// other sources. The other sources stay.
+    pub fn allow_bare_token(mut self) -> Self {
+        let sources = &mut self.edit().sources;
+        if let Some(bearer) = sources.iter_mut().find(|s| **s == TokenSource::Bearer) {
+            *bearer = TokenSource::BearerOrBare;
+        } else if !sources.contains(&TokenSource::BearerOrBare) {
+            sources.push(TokenSource::BearerOrBare);
+        }
         self
     }
 
     /// Accepts only this kind of Cognito token (default [`TokenUse::Any`]: whatever the verifier
-    /// accepts). A token of another kind is 401 `wrong_token_use`.
+    /// accepts). A token of another kind is 401 `wrong_token_use`, whatever the verifier: the
+    /// claims of a generic [`JwtVerifier`] must carry a `token_use` of that kind, and ALB user
+    /// claims (no kind of Cognito token) are refused on an ID-only or access-only route.
     pub fn token_use(mut self, accept: TokenUse) -> Self {
         self.edit().accept = accept;
         self
@@ -584,35 +694,49 @@ impl Policy {
     /// the tokens of a generic [`JwtVerifier`]; ID tokens and ALB user claims are not bound to
     /// resources. The same rule as
     /// [`CognitoVerifierBuilder::resources`](crate::CognitoVerifierBuilder::resources), per
-    /// route. Replaces earlier resources; an empty list lets no access token through.
+    /// route. Replaces earlier resources; an empty list is a misconfiguration (see
+    /// [`validate`](Self::validate)).
     pub fn resources<I, S>(mut self, resources: I) -> Self
     where
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        self.edit().resources = Some(resources.into_iter().map(Into::into).collect());
+        let resources: Vec<String> = resources.into_iter().map(Into::into).collect();
+        let empty = resources.is_empty() || resources.iter().any(String::is_empty);
+        self.edit().resources = Some(resources);
+        self.refuse_empty("resources", empty);
         self
     }
 
     /// Requires the token's `cognito:groups` to contain at least one of `groups` (403
-    /// `insufficient_scope` otherwise). Replaces earlier required groups.
+    /// `insufficient_scope` otherwise). Replaces earlier required groups. An empty list (or an
+    /// empty name) is a misconfiguration, never "no restriction" (see
+    /// [`validate`](Self::validate)).
     pub fn required_groups<I, S>(mut self, groups: I) -> Self
     where
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        self.edit().groups = groups.into_iter().map(Into::into).collect();
+        let groups: Vec<String> = groups.into_iter().map(Into::into).collect();
+        let empty = groups.is_empty() || groups.iter().any(String::is_empty);
+        self.edit().groups = groups;
+        self.refuse_empty("required_groups", empty);
         self
     }
 
     /// Requires the token's `scope` to contain at least one of `scopes` (403
-    /// `insufficient_scope` otherwise). Replaces earlier required scopes.
+    /// `insufficient_scope` otherwise). Replaces earlier required scopes. An empty list (or an
+    /// empty name) is a misconfiguration, never "no restriction" (see
+    /// [`validate`](Self::validate)).
     pub fn required_scopes<I, S>(mut self, scopes: I) -> Self
     where
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        self.edit().scopes = scopes.into_iter().map(Into::into).collect();
+        let scopes: Vec<String> = scopes.into_iter().map(Into::into).collect();
+        let empty = scopes.is_empty() || scopes.iter().any(String::is_empty);
+        self.edit().scopes = scopes;
+        self.refuse_empty("required_scopes", empty);
         self
     }
 
@@ -665,6 +789,7 @@ impl Policy {
         &self,
         headers: &H,
     ) -> Result<Outcome, Rejection> {
+        self.usable()?;
         match self.find_token(headers)? {
             Some(token) => self
                 .authenticate_token(token)
@@ -699,6 +824,9 @@ impl Policy {
         if !self.rules.answers_now {
             return None;
         }
+        if let Err(rejection) = self.usable() {
+            return Some(Err(rejection));
+        }
         let token = match self.find_token(headers) {
             Ok(Some(token)) => token,
             Ok(None) => return Some(self.without_token()),
@@ -714,12 +842,38 @@ impl Policy {
         )
     }
 
+    /// Refuses every request of a misconfigured policy, naming the setting in the log.
+    fn usable(&self) -> Result<(), Rejection> {
+        match self.rules.misconfigured {
+            None => Ok(()),
+            Some(setting) => {
+                tracing::error!(
+                    target: "cognito_verifier::auth",
+                    setting,
+                    "request refused: the route's policy was given an empty {setting} list"
+                );
+                Err(Rejection::misconfigured())
+            }
+        }
+    }
+
     /// The token from the first source that has one (`None`: no source has one).
     fn find_token<'h, H: RequestHeaders + ?Sized>(
         &self,
         headers: &'h H,
     ) -> Result<Option<&'h str>, Rejection> {
-        let Some(token) = self.rules.sources.iter().find_map(|s| s.find(headers)) else {
+        let mut token = None;
+        for source in &self.rules.sources {
+            match source.find(headers) {
+                Ok(Some(found)) => {
+                    token = Some(found);
+                    break;
+                }
+                Ok(None) => {}
+                Err(Ambiguous) => return Err(Rejection::ambiguous()),
+            }
+        }
+        let Some(token) = token else {
             return Ok(None);
         };
         match std::str::from_utf8(token) {
@@ -744,6 +898,7 @@ impl Policy {
     /// # Errors
     /// A [`Rejection`] saying what to answer.
     pub async fn authenticate_token(&self, token: &str) -> Result<Verified, Rejection> {
+        self.usable()?;
         let rules = &*self.rules;
         let verified = rules.verifier.authenticate(token, rules.accept).await?;
         self.apply_rules(verified)
@@ -752,11 +907,12 @@ impl Policy {
     /// The route's resources, groups, scopes and checks, on claims the verifier accepted.
     fn apply_rules(&self, verified: Verified) -> Result<Verified, Rejection> {
         let rules = &*self.rules;
+        verified.check_kind(rules.accept)?;
         if let Some(resources) = &rules.resources {
             verified.check_resources(resources)?;
         }
         if !rules.groups.is_empty() && !rules.groups.iter().any(|g| verified.in_group(g)) {
-            return Err(Rejection::from(Error::MissingGroup).with_scopes(&rules.scopes));
+            return Err(Rejection::from(Error::MissingGroup));
         }
         if !rules.scopes.is_empty() && !rules.scopes.iter().any(|s| verified.has_scope(s)) {
             return Err(Rejection::from(Error::MissingScope).with_scopes(&rules.scopes));
@@ -824,10 +980,10 @@ macro_rules! policy_setters {
             self.map(|p| p.sources(sources))
         }
 
-        /// Also accepts `Authorization: <token>` without the `Bearer` scheme (the same as
-        /// `sources([TokenSource::BearerOrBare])`).
+        /// Also accepts `Authorization: <token>` without the `Bearer` scheme; the other sources
+        /// stay (see [`Policy::allow_bare_token`](crate::auth::Policy::allow_bare_token)).
         pub fn allow_bare_token(self) -> Self {
-            self.sources([crate::auth::TokenSource::BearerOrBare])
+            self.map(crate::auth::Policy::allow_bare_token)
         }
 
         /// Requires access tokens bound to one of `resources` (see
@@ -901,8 +1057,10 @@ pub struct Rejection {
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Reason {
     Missing,
+    Ambiguous,
     Token(Error),
     NotAuthenticated,
+    Misconfigured,
 }
 
 impl From<Error> for Rejection {
@@ -919,6 +1077,24 @@ impl Rejection {
     pub fn missing() -> Self {
         Self {
             reason: Reason::Missing,
+            scopes: None,
+        }
+    }
+
+    /// Two different tokens in one source (two `Authorization` headers, a cookie named twice):
+    /// 400 `ambiguous_token` (RFC 6750 §3.1 `invalid_request`), never resolved by order.
+    pub fn ambiguous() -> Self {
+        Self {
+            reason: Reason::Ambiguous,
+            scopes: None,
+        }
+    }
+
+    /// The route's policy was given a setting that would lift a restriction (see
+    /// [`Policy::validate`]): 500 `misconfigured`, for every request, never an open door.
+    pub fn misconfigured() -> Self {
+        Self {
+            reason: Reason::Misconfigured,
             scopes: None,
         }
     }
@@ -947,10 +1123,11 @@ impl Rejection {
         }
     }
 
-    /// The HTTP status: 401, 403, 503 or 500.
+    /// The HTTP status: 401, 403, 503, 400 (ambiguous credentials) or 500.
     pub fn status(&self) -> u16 {
         match &self.reason {
-            Reason::NotAuthenticated => 500,
+            Reason::NotAuthenticated | Reason::Misconfigured => 500,
+            Reason::Ambiguous => 400,
             Reason::Token(e) if e.is_key_unavailable() => 503,
             Reason::Token(e) if e.is_forbidden() => 403,
             Reason::Missing | Reason::Token(_) => 401,
@@ -962,15 +1139,19 @@ impl Rejection {
     pub fn kind(&self) -> &'static str {
         match &self.reason {
             Reason::Missing => "missing_token",
+            Reason::Ambiguous => "ambiguous_token",
             Reason::NotAuthenticated => "not_authenticated",
+            Reason::Misconfigured => "misconfigured",
             Reason::Token(e) => e.kind().as_str(),
         }
     }
 
-    /// The OAuth error code of the body (RFC 6749/6750): `invalid_request` (no token),
-    /// `invalid_token`, `insufficient_scope`, `temporarily_unavailable` or `server_error`.
+    /// The OAuth error code of the body (RFC 6749/6750): `invalid_request` (no token, or two
+    /// different ones), `invalid_token`, `insufficient_scope`, `temporarily_unavailable` or
+    /// `server_error`.
     pub fn error_code(&self) -> &'static str {
         match self.status() {
+            400 => "invalid_request",
             401 if matches!(self.reason, Reason::Missing) => "invalid_request",
             401 => "invalid_token",
             403 => "insufficient_scope",
@@ -979,24 +1160,29 @@ impl Rejection {
         }
     }
 
-    /// The `WWW-Authenticate` value, if the answer carries one (401 and 403). A request without
-    /// a token gets a bare `Bearer` (RFC 6750 §3.1: no error code when no credentials came).
+    /// The `WWW-Authenticate` value, if the answer carries one (400, 401 and 403). A request
+    /// without a token gets a bare `Bearer` (RFC 6750 §3.1: no error code when no credentials
+    /// came). A 403 says what is missing: `error_description` is the kind (`missing_group`,
+    /// `missing_scope`, `rejected_by_check`, `claims_type`), and only a missing scope adds
+    /// `scope="<the route's scopes>"`, so a client is never told to get a scope it has.
     pub fn challenge(&self) -> Option<String> {
         match self.status() {
+            400 => Some(format!(
+                "Bearer error=\"invalid_request\", error_description=\"{}\"",
+                self.kind()
+            )),
             401 if matches!(self.reason, Reason::Missing) => Some("Bearer".into()),
             401 => Some(format!(
                 "Bearer error=\"invalid_token\", error_description=\"{}\"",
                 self.kind()
             )),
             403 => Some(match (&self.scopes, self.kind()) {
-                (_, "rejected_by_check") => {
-                    "Bearer error=\"insufficient_scope\", error_description=\"rejected_by_check\""
-                        .into()
+                (Some(scopes), kind @ "missing_scope") => format!(
+                    "Bearer error=\"insufficient_scope\", error_description=\"{kind}\", scope=\"{scopes}\""
+                ),
+                (_, kind) => {
+                    format!("Bearer error=\"insufficient_scope\", error_description=\"{kind}\"")
                 }
-                (Some(scopes), _) => {
-                    format!("Bearer error=\"insufficient_scope\", scope=\"{scopes}\"")
-                }
-                (None, _) => "Bearer error=\"insufficient_scope\"".into(),
             }),
             _ => None,
         }
@@ -1022,7 +1208,9 @@ impl Rejection {
     pub fn description(&self) -> &'static str {
         match &self.reason {
             Reason::Missing => "no bearer token",
+            Reason::Ambiguous => "more than one token",
             Reason::NotAuthenticated => "no authentication layer ran",
+            Reason::Misconfigured => "the route's authentication is misconfigured",
             Reason::Token(_) => self.kind(),
         }
     }
@@ -1066,7 +1254,7 @@ impl Rejection {
     /// 13 `INTERNAL`.
     pub fn grpc_code(&self) -> i32 {
         match self.status() {
-            401 => 16,
+            400 | 401 => 16,
             403 => 7,
             503 => 14,
             _ => 13,
@@ -1078,7 +1266,9 @@ impl fmt::Display for Rejection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.reason {
             Reason::Missing => f.write_str("no token in the request"),
+            Reason::Ambiguous => f.write_str("two different tokens in one token source"),
             Reason::NotAuthenticated => f.write_str("no authentication layer ran"),
+            Reason::Misconfigured => f.write_str("the route's policy is misconfigured"),
             Reason::Token(e) => write!(f, "{e}"),
         }
     }

@@ -280,10 +280,13 @@ impl Error {
         matches!(self, Self::MissingGroup | Self::MissingScope)
     }
 
-    /// True when the token is authentic but the policy refuses it: a missing group or scope
-    /// ([`is_insufficient_scope`](Self::is_insufficient_scope)) or a check's refusal. Answer 403.
+    /// True when the token is authentic but not enough for what was asked: a missing group or
+    /// scope ([`is_insufficient_scope`](Self::is_insufficient_scope)), a check's refusal, or
+    /// claims that lack what the caller's claims type requires ([`Error::ClaimsType`]: the
+    /// client would get the same token again by signing in). Answer 403.
     pub fn is_forbidden(&self) -> bool {
-        self.is_insufficient_scope() || matches!(self, Self::RejectedByCheck { .. })
+        self.is_insufficient_scope()
+            || matches!(self, Self::RejectedByCheck { .. } | Self::ClaimsType { .. })
     }
 
     pub(crate) fn malformed(reason: &'static str) -> Self {

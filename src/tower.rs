@@ -20,9 +20,11 @@
 //! }
 //! ```
 
+use std::any::Any;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 
 use http::{HeaderValue, Request, Response, StatusCode};
@@ -32,10 +34,51 @@ use tower_service::Service;
 pub use crate::auth::Anonymous;
 use crate::auth::{Authenticate, Outcome, Policy, Rejection};
 
-/// How a layer answers a [`Rejection`] with a response whose body is `B`.
+/// How a layer answers a [`Rejection`] with a response whose body is `B`: the layer's own
+/// rejections, and those of the extractors behind it (axum's [`Claims<T>`](crate::axum::Claims)).
+#[diagnostic::on_unimplemented(
+    message = "the layer cannot answer a rejection with a `{B}` body using `{Self}`",
+    label = "this responder does not build `http::Response<{B}>`",
+    note = "for a tonic (gRPC) service, call `.grpc()` on the layer: its answers are gRPC statuses",
+    note = "for a body of your own, give `.on_rejection(|rejection| ...)` a closure that builds `http::Response<{B}>`"
+)]
 pub trait Respond<B>: Clone + Send + Sync + 'static {
     /// The response for `rejection`.
     fn respond(&self, rejection: &Rejection) -> Response<B>;
+
+    /// Whether this is the default JSON answer (the extractors give it without being told).
+    #[doc(hidden)]
+    fn is_default_json(&self) -> bool {
+        false
+    }
+}
+
+/// A layer's [`Respond`], type-erased, put in the extensions of every request it admits (unless
+/// it answers with the default JSON), so that the extractors behind it answer in the same shape.
+pub(crate) struct Responder<B>(Arc<RespondFn<B>>);
+
+/// A [`Respond`] as a function.
+type RespondFn<B> = dyn Fn(&Rejection) -> Response<B> + Send + Sync;
+
+impl<B> Clone for Responder<B> {
+    fn clone(&self) -> Self {
+        Self(Arc::clone(&self.0))
+    }
+}
+
+impl<B> Responder<B> {
+    fn new(respond: impl Respond<B>) -> Self {
+        Self(Arc::new(move |rejection| respond.respond(rejection)))
+    }
+
+    /// The answer to `rejection`.
+    #[cfg_attr(
+        not(feature = "axum"),
+        expect(dead_code, reason = "axum's extractor is its only caller")
+    )]
+    pub(crate) fn respond(&self, rejection: &Rejection) -> Response<B> {
+        (self.0)(rejection)
+    }
 }
 
 /// The default answer: the status, `WWW-Authenticate` (RFC 6750), `Retry-After` on a 503, and
@@ -49,6 +92,10 @@ impl<B: From<String>> Respond<B> for Json {
         let status =
             StatusCode::from_u16(rejection.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         response(status, rejection.headers(), B::from(rejection.body()))
+    }
+
+    fn is_default_json(&self) -> bool {
+        true
     }
 }
 
@@ -152,17 +199,23 @@ impl<R> CognitoAuthLayer<R> {
 
     /// Answers rejections as gRPC statuses (for tonic and other gRPC services).
     pub fn grpc(self) -> CognitoAuthLayer<Grpc> {
-        self.on_rejection(Grpc)
+        self.respond_with(Grpc)
     }
 
-    /// Answers rejections with `respond`: [`Json`], [`Grpc`], or a closure
-    /// `Fn(&Rejection) -> http::Response<B>`.
+    /// Answers rejections with the default JSON again.
+    pub fn json(self) -> CognitoAuthLayer<Json> {
+        self.respond_with(Json)
+    }
+
+    /// Answers every rejection with `respond`, a closure building the response from the
+    /// [`Rejection`] (status, kind, challenge, `Retry-After`): the layer's own, and those of the
+    /// extractors behind it (axum's [`Claims<T>`](crate::axum::Claims): wrong kind of token,
+    /// claims that do not fit the type). The closure needs no type annotation.
     ///
     /// ```
-    /// use cognito_verifier::auth::Rejection;
     /// use cognito_verifier::tower::CognitoAuthLayer;
     /// # fn layer(auth: CognitoAuthLayer) {
-    /// let problem = auth.on_rejection(|r: &Rejection| {
+    /// let problem = auth.on_rejection(|r| {
     ///     http::Response::builder()
     ///         .status(r.status())
     ///         .header("content-type", "application/problem+json")
@@ -171,7 +224,18 @@ impl<R> CognitoAuthLayer<R> {
     /// });
     /// # let _ = problem; }
     /// ```
-    pub fn on_rejection<R2>(self, respond: R2) -> CognitoAuthLayer<R2> {
+    ///
+    /// For axum, build an `axum::response::Response` (see the [`axum`](crate::axum) module).
+    pub fn on_rejection<F, B>(self, respond: F) -> CognitoAuthLayer<F>
+    where
+        F: Fn(&Rejection) -> Response<B> + Clone + Send + Sync + 'static,
+    {
+        self.respond_with(respond)
+    }
+
+    /// Answers rejections with a [`Respond`] strategy of your own type ([`Json`] and [`Grpc`]
+    /// are two; a closure goes to [`on_rejection`](Self::on_rejection)).
+    pub fn respond_with<R2>(self, respond: R2) -> CognitoAuthLayer<R2> {
         CognitoAuthLayer {
             policy: self.policy,
             respond,
@@ -187,6 +251,7 @@ impl<S, R: Clone> Layer<S> for CognitoAuthLayer<R> {
             inner,
             policy: self.policy.clone(),
             respond: self.respond.clone(),
+            responder: Arc::default(),
         }
     }
 }
@@ -197,6 +262,28 @@ pub struct CognitoAuth<S, R = Json> {
     inner: S,
     policy: Policy,
     respond: R,
+    /// `respond` as a [`Responder`] of the response body type, made on the first request.
+    responder: Arc<OnceLock<Box<dyn Any + Send + Sync>>>,
+}
+
+impl<S, R> CognitoAuth<S, R> {
+    /// The responder to hand the extractors (`None`: they answer with the default JSON).
+    fn responder<B: 'static>(&self) -> Option<Responder<B>>
+    where
+        R: Respond<B>,
+    {
+        if self.respond.is_default_json() {
+            return None;
+        }
+        let made = self
+            .responder
+            .get_or_init(|| Box::new(Responder::new(self.respond.clone())));
+        Some(
+            made.downcast_ref::<Responder<B>>()
+                .cloned()
+                .unwrap_or_else(|| Responder::new(self.respond.clone())),
+        )
+    }
 }
 
 impl<S, R> fmt::Debug for CognitoAuth<S, R> {
@@ -230,10 +317,11 @@ where
         // The service that was polled ready is the one to call; leave a fresh clone behind.
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
+        let responder = self.responder::<ResBody>();
         // A verdict that needs no waiting (no token, a verified-token cache hit) is applied
         // here: the future is then the inner service's alone, with no verification state.
         if let Some(outcome) = self.policy.authenticate_now(request.headers()) {
-            return match with_outcome(request, outcome) {
+            return match with_outcome(request, outcome, responder) {
                 Ok(request) => Box::pin(inner.call(request)),
                 Err(rejection) => {
                     // Built when polled, like every response of this service (`ResBody` need
@@ -246,7 +334,7 @@ where
         let policy = self.policy.clone();
         let respond = self.respond.clone();
         Box::pin(async move {
-            match admit(&policy, request).await {
+            match admit(&policy, request, responder).await {
                 Ok(request) => inner.call(request).await,
                 Err(rejection) => Ok(respond.respond(&rejection)),
             }
@@ -255,24 +343,33 @@ where
 }
 
 /// The request with its claims (or [`Anonymous`]) in its extensions, or why it is refused.
-async fn admit<B>(policy: &Policy, request: Request<B>) -> Result<Request<B>, Rejection> {
+async fn admit<B, ResBody: 'static>(
+    policy: &Policy,
+    request: Request<B>,
+    responder: Option<Responder<ResBody>>,
+) -> Result<Request<B>, Rejection> {
     let outcome = policy.authenticate(request.headers()).await;
-    with_outcome(request, outcome)
+    with_outcome(request, outcome, responder)
 }
 
-/// The request with the outcome's claims (or [`Anonymous`]) in its extensions, or the
-/// rejection.
-fn with_outcome<B>(
+/// The request with the outcome's claims (or [`Anonymous`]) in its extensions, and the layer's
+/// responder for the extractors behind it, or the rejection.
+fn with_outcome<B, ResBody: 'static>(
     mut request: Request<B>,
     outcome: Result<Outcome, Rejection>,
+    responder: Option<Responder<ResBody>>,
 ) -> Result<Request<B>, Rejection> {
+    let extensions = request.extensions_mut();
     match outcome? {
         Outcome::Authenticated(verified) => {
-            request.extensions_mut().insert(verified);
+            extensions.insert(verified);
         }
         Outcome::Anonymous => {
-            request.extensions_mut().insert(Anonymous);
+            extensions.insert(Anonymous);
         }
+    }
+    if let Some(responder) = responder {
+        extensions.insert(responder);
     }
     Ok(request)
 }
@@ -342,8 +439,10 @@ where
     type Future = Pin<Box<dyn Future<Output = Result<Request<B>, Response<ResBody>>> + Send>>;
 
     fn authorize(&mut self, request: Request<B>) -> Self::Future {
+        let responder =
+            (!self.respond.is_default_json()).then(|| Responder::new(self.respond.clone()));
         if let Some(outcome) = self.policy.authenticate_now(request.headers()) {
-            let admitted = with_outcome(request, outcome);
+            let admitted = with_outcome(request, outcome, responder);
             let respond = self.respond.clone();
             return Box::pin(
                 async move { admitted.map_err(|rejection| respond.respond(&rejection)) },
@@ -352,7 +451,7 @@ where
         let policy = self.policy.clone();
         let respond = self.respond.clone();
         Box::pin(async move {
-            admit(&policy, request)
+            admit(&policy, request, responder)
                 .await
                 .map_err(|rejection| respond.respond(&rejection))
         })

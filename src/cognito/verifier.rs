@@ -267,8 +267,8 @@ impl CognitoVerifier {
             resources: None,
             revocations: None,
             token_use: None,
-            groups: Vec::new(),
-            scopes: Vec::new(),
+            groups: None,
+            scopes: None,
             core: CoreOptions::default(),
             token_cache: None,
             checks: Checks::default(),
@@ -307,8 +307,8 @@ impl CognitoVerifier {
             resources: None,
             revocations: None,
             token_use: None,
-            groups: Vec::new(),
-            scopes: Vec::new(),
+            groups: None,
+            scopes: None,
             core: CoreOptions::default(),
             token_cache: None,
             checks: Checks::default(),
@@ -726,6 +726,24 @@ impl CognitoVerifier {
     }
 }
 
+/// A required list as the rules hold it (empty: not required), refusing one that was given
+/// empty or with an empty name.
+fn required_list(
+    list: Option<Vec<String>>,
+    setting: &'static str,
+) -> Result<Box<[Box<str>]>, BuildError> {
+    match list {
+        None => Ok(Box::default()),
+        Some(list) if list.is_empty() || list.iter().any(String::is_empty) => {
+            Err(BuildError::InvalidSetting {
+                setting,
+                reason: "an empty list or name: it would lift the restriction; name at least one, or do not call it",
+            })
+        }
+        Some(list) => Ok(list.into_iter().map(Into::into).collect()),
+    }
+}
+
 fn into_id(claims: CognitoClaims) -> Result<IdClaims, Error> {
     match claims {
         CognitoClaims::Id(c) => Ok(c),
@@ -851,8 +869,8 @@ pub struct CognitoVerifierBuilder {
     resources: Option<Vec<String>>,
     revocations: Option<Arc<dyn Revocations>>,
     token_use: Option<TokenUse>,
-    groups: Vec<String>,
-    scopes: Vec<String>,
+    groups: Option<Vec<String>>,
+    scopes: Option<Vec<String>>,
     core: CoreOptions,
     token_cache: Option<TokenCacheConfig>,
     checks: Checks,
@@ -983,24 +1001,27 @@ impl CognitoVerifierBuilder {
         self
     }
 
-    /// Requires the token's `cognito:groups` to contain at least one of `groups`.
+    /// Requires the token's `cognito:groups` to contain at least one of `groups`. An empty list
+    /// (or an empty name) is refused when building: it would look like a restriction and be
+    /// none.
     pub fn required_groups<I, S>(mut self, groups: I) -> Self
     where
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        self.groups = groups.into_iter().map(Into::into).collect();
+        self.groups = Some(groups.into_iter().map(Into::into).collect());
         self
     }
 
     /// Requires the token's `scope` to contain at least one of `scopes`. ID tokens carry no
-    /// scopes, so this effectively limits the verifier to access tokens.
+    /// scopes, so this effectively limits the verifier to access tokens. An empty list (or an
+    /// empty name) is refused when building.
     pub fn required_scopes<I, S>(mut self, scopes: I) -> Self
     where
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        self.scopes = scopes.into_iter().map(Into::into).collect();
+        self.scopes = Some(scopes.into_iter().map(Into::into).collect());
         self
     }
 
@@ -1064,6 +1085,8 @@ impl CognitoVerifierBuilder {
             }
             ClientIds::List(list) => Some(list.into_iter().map(Into::into).collect()),
         };
+        let groups = required_list(self.groups, "required_groups")?;
+        let scopes = required_list(self.scopes, "required_scopes")?;
         let resources = match self.resources {
             Some(list) if list.is_empty() || list.iter().any(String::is_empty) => {
                 return Err(BuildError::InvalidSetting {
@@ -1120,8 +1143,8 @@ impl CognitoVerifierBuilder {
                 client_ids,
                 resources,
                 revocations: self.revocations,
-                groups: self.groups.into_iter().map(Into::into).collect(),
-                scopes: self.scopes.into_iter().map(Into::into).collect(),
+                groups,
+                scopes,
                 checks: self.checks.0.into(),
             }),
         })
@@ -1280,24 +1303,30 @@ mod tests {
     }
 
     #[test]
-    fn an_empty_resource_list_is_refused() {
-        for list in [vec![], vec![String::new()]] {
-            let built = CognitoVerifier::builder("eu-west-1_AbC123")
+    fn an_empty_required_list_is_refused_naming_its_setting() {
+        let b = || {
+            CognitoVerifier::builder("eu-west-1_AbC123")
                 .token_use(TokenUse::Access)
                 .client_ids(["c"])
-                .resources(list)
-                .build();
-            assert!(
-                matches!(
-                    built,
-                    Err(BuildError::InvalidSetting {
-                        setting: "resources",
-                        ..
-                    })
-                ),
-                "{built:?}"
-            );
+        };
+        for list in [vec![], vec![String::new()]] {
+            for (name, built) in [
+                ("resources", b().resources(list.clone()).build()),
+                ("required_groups", b().required_groups(list.clone()).build()),
+                ("required_scopes", b().required_scopes(list.clone()).build()),
+            ] {
+                assert!(
+                    matches!(&built, Err(BuildError::InvalidSetting { setting, .. }) if *setting == name),
+                    "{name}: {built:?}"
+                );
+            }
         }
+        assert!(
+            b().required_groups(["admins"])
+                .required_scopes(["a/b"])
+                .build()
+                .is_ok()
+        );
     }
 
     #[test]

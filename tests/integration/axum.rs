@@ -193,13 +193,15 @@ async fn missing_groups_and_scopes_get_403_insufficient_scope() {
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert_eq!(
         r.challenge.as_deref(),
-        Some(r#"Bearer error="insufficient_scope""#)
+        Some(r#"Bearer error="insufficient_scope", error_description="missing_group""#)
     );
     let r = send(&app, "/orders", Some(&format!("Bearer {user}"))).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert_eq!(
         r.challenge.as_deref(),
-        Some(r#"Bearer error="insufficient_scope", scope="orders/read""#)
+        Some(
+            r#"Bearer error="insufficient_scope", error_description="missing_scope", scope="orders/read""#
+        )
     );
     let admin = issuer.access_token(CLIENT).groups(["admins"]).sign();
     assert_eq!(

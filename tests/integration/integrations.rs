@@ -182,11 +182,17 @@ async fn handlers_extract_claims_types_of_their_own() {
     assert_eq!(r.body, "id");
     let r = send(&app, "/either", &[("authorization", &bearer(&token))]).await;
     assert_eq!(r.body, "s-1");
-    // Claims that do not fit the type: 401 claims_type.
+    // Claims that do not fit the type: a genuine token that is not enough for this route,
+    // 403 claims_type (a 401 would send the client to sign in again, get the same token, and
+    // loop).
     let plain = issuer.id_token(CLIENT).sign();
     let r = send(&app, "/mine", &[("authorization", &bearer(&plain))]).await;
-    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert!(r.body.contains("claims_type"), "{}", r.body);
+    assert_eq!(
+        r.headers[header::WWW_AUTHENTICATE],
+        r#"Bearer error="insufficient_scope", error_description="claims_type""#
+    );
 }
 
 #[tokio::test]
@@ -717,7 +723,7 @@ async fn cached_tokens_get_the_same_answers_through_the_layer() {
         assert_eq!(r.status, StatusCode::FORBIDDEN);
         assert_eq!(
             r.headers[header::WWW_AUTHENTICATE],
-            r#"Bearer error="insufficient_scope""#
+            r#"Bearer error="insufficient_scope", error_description="missing_group""#
         );
         let r = send(&app, "/me", &[("authorization", &bearer(&id))]).await;
         assert_eq!(r.status, StatusCode::UNAUTHORIZED);
@@ -843,7 +849,7 @@ mod actix {
             assert_eq!(r.status(), StatusCode::FORBIDDEN);
             assert_eq!(
                 r.headers().get("www-authenticate").unwrap(),
-                r#"Bearer error="insufficient_scope""#
+                r#"Bearer error="insufficient_scope", error_description="missing_group""#
             );
 
             let r = test::call_service(&app, call("/hello", None)).await;

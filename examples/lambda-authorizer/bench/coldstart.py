@@ -198,7 +198,7 @@ def main():
     cases = []
     for spec in args.commands:
         name, _, command = spec.partition("=")
-        for keys, extra in (("JWKS_FILE", {"JWKS_FILE": jwks_file}),
+        for keys, extra in (("JWKS_FILE", {"JWKS_FILE": jwks_file, "JWKS_FILE_MODE": "static"}),
                             ("JWKS_URI (loopback fetch)", {"JWKS_URI": jwks_uri})):
             cases.append((name, keys, shlex.split(command), {**base, **extra}))
 

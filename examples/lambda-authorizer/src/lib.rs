@@ -374,16 +374,14 @@ fn header_token<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
     headers.get(name)?.to_str().ok().and_then(strip_bearer)
 }
 
-/// HTTP API: the configured header, else the first identity source.
+/// HTTP API: the route's identity source, as API Gateway extracted it (it caches the verdict
+/// under that value, so the token judged must be that one); the configured header only when the
+/// event has no identity source.
 fn v2_token<'e>(event: &'e ApiGatewayV2CustomAuthorizerV2Request, header: &str) -> Option<&'e str> {
-    header_token(&event.headers, header).or_else(|| {
-        event
-            .identity_source
-            .as_ref()?
-            .first()
-            .map(String::as_str)
-            .and_then(strip_bearer)
-    })
+    match event.identity_source.as_ref().and_then(|s| s.first()) {
+        Some(source) => strip_bearer(source),
+        None => header_token(&event.headers, header),
+    }
 }
 
 /// `arn:aws:execute-api:<region>:<account>:<api>/<stage>/<method>/<path>` to

@@ -15,6 +15,7 @@
 //! | `POLICY_SCOPE` | `api` (whole API and stage, cache-friendly) or `method` | `api` |
 //! | `REQUIRED_GROUPS`, `REQUIRED_SCOPES` | comma-separated, any-of; others get a Deny | none |
 //! | `JWKS_FILE` | a JWKS bundled with the function: no network on cold start | fetch it |
+//! | `JWKS_FILE_MODE` | required with `JWKS_FILE`: `static` (only these keys, never fetched: no egress ever) or `refresh` (these keys at once, then refreshed from the pool's endpoint) | |
 //! | `JWKS_URI` | where the key set is fetched (a mirror; plain `http` only on loopback) | the pool's; required with `ISSUER` |
 //! | `FETCH_TIMEOUT_MS` | one HTTP request for the JWKS (connect included) | `1000` |
 //! | `FETCH_DEADLINE_MS` | a whole key fetch, retries and waiting included | `1500` |
@@ -48,6 +49,19 @@ fn list(name: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// A list that restricts (required groups, scopes, resources): unset (or blank) is `None`; set
+/// but naming nothing (`","`) is an error naming the variable, never "no restriction".
+fn required(name: &str) -> Result<Option<Vec<String>>, Error> {
+    if var(name).is_none() {
+        return Ok(None);
+    }
+    let items = list(name);
+    if items.is_empty() {
+        return Err(format!("{name} names nothing (unset it, or name at least one)").into());
+    }
+    Ok(Some(items))
+}
+
 /// A duration in milliseconds from the environment: 1 ms to 60 s.
 fn millis(name: &str, default: u64) -> Result<Duration, Error> {
     let Some(value) = var(name) else {
@@ -65,17 +79,56 @@ fn millis(name: &str, default: u64) -> Result<Duration, Error> {
 /// JSON lines on stdout (for `CloudWatch`), level from `AWS_LAMBDA_LOG_LEVEL`, else `RUST_LOG`, else
 /// `info`.
 fn init_logging() {
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
     let level = var("AWS_LAMBDA_LOG_LEVEL")
         .or_else(|| var("RUST_LOG"))
         .unwrap_or_else(|| "info".into())
         .to_ascii_lowercase();
     let filter = tracing_subscriber::EnvFilter::try_new(&level)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(filter)
-        .with_writer(std::io::stdout)
+    tracing_subscriber::registry()
+        .with(filter)
+        .with(QuietRefusals)
+        .with(
+            tracing_subscriber::fmt::layer()
+                .json()
+                .with_writer(std::io::stdout),
+        )
         .init();
+}
+
+/// Drops `lambda_runtime`'s ERROR line for an invocation that ended in `Unauthorized`: a refused
+/// token is no fault (an alarm on errors must not fire on every 401), and our own INFO line
+/// already says why, with its kind and issuer. Faults (`KeysUnavailable`,
+/// `DeadlineExceeded`, a panic) keep their ERROR line.
+struct QuietRefusals;
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for QuietRefusals {
+    fn event_enabled(
+        &self,
+        event: &tracing::Event<'_>,
+        _: tracing_subscriber::layer::Context<'_, S>,
+    ) -> bool {
+        if event.metadata().target() != "lambda_runtime::layers::panic" {
+            return true;
+        }
+        let mut refusal = IsRefusal(false);
+        event.record(&mut refusal);
+        !refusal.0
+    }
+}
+
+/// Whether an event's message is the `Diagnostic` of an `Unauthorized` refusal.
+struct IsRefusal(bool);
+
+impl tracing::field::Visit for IsRefusal {
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        if field.name() == "message" {
+            let text = format!("{value:?}");
+            self.0 = text.contains("error_type: \"Unauthorized\"");
+        }
+    }
 }
 
 /// Runs `verdict` within the invocation's deadline (epoch milliseconds) less 100 ms.
@@ -128,12 +181,18 @@ async fn authorizer() -> Result<Authorizer, Error> {
         fetcher = fetcher.allow_insecure_http();
     }
     let fetcher = fetcher.build()?;
+    // A static bundled key set is never fetched: no fetcher then.
+    let bundled = bundled_jwks()?;
+    let fetched_keys = !matches!(bundled, Some(Bundled::Static(_)));
     let builder = |pool: &str| {
-        let builder = CognitoVerifier::builder(pool)
+        let mut builder = CognitoVerifier::builder(pool)
             .client_ids(client_ids.iter().cloned())
-            .token_use(token_use)
-            .fetcher(fetcher.clone())
-            .key_cache(KeyCacheConfig::default().fetch_deadline(fetch_deadline));
+            .token_use(token_use);
+        if fetched_keys {
+            builder = builder
+                .fetcher(fetcher.clone())
+                .key_cache(KeyCacheConfig::default().fetch_deadline(fetch_deadline));
+        }
         if resources.is_empty() {
             builder
         } else {
@@ -144,7 +203,7 @@ async fn authorizer() -> Result<Authorizer, Error> {
     // Lambda bounds init at 10 s: never spend more than 2 s of it there.
     let authorizer = if let Some(issuer) = generic {
         let settings = (fetcher.clone(), fetch_deadline, loopback);
-        generic_authorizer(issuer, jwks_uri, settings).await?
+        generic_authorizer(issuer, jwks_uri, settings, bundled).await?
     } else if let Some(pool) = pool {
         let mut builder = builder(&pool);
         if let Some(uri) = jwks_uri {
@@ -153,13 +212,13 @@ async fn authorizer() -> Result<Authorizer, Error> {
                 builder = builder.allow_insecure_http();
             }
         }
-        let jwks = bundled_jwks()?;
-        let bundled = jwks.is_some();
-        if let Some(jwks) = jwks {
-            builder = builder.jwks(jwks);
-        }
+        builder = match &bundled {
+            Some(Bundled::Static(jwks)) => builder.static_jwks(jwks.as_str()),
+            Some(Bundled::Refresh(jwks)) => builder.jwks(jwks.as_str()),
+            None => builder,
+        };
         let verifier = builder.build()?;
-        if !bundled {
+        if bundled.is_none() {
             within_init_budget(verifier.hydrate()).await;
         }
         Authorizer::new(verifier)
@@ -182,7 +241,7 @@ async fn authorizer() -> Result<Authorizer, Error> {
         .await;
         Authorizer::multi(MultiPoolVerifier::new(verifiers)?)
     };
-    Ok(route_settings(authorizer))
+    route_settings(authorizer)
 }
 
 /// The settings of Cognito pools: `TOKEN_USE`, `CLIENT_IDS` (required) and `RESOURCES`, none of
@@ -195,10 +254,7 @@ fn pool_settings(generic: bool) -> Result<(TokenUse, Vec<String>, Vec<String>), 
         Some(other) => return Err(format!("TOKEN_USE {other:?} is not id, access or any").into()),
     };
     let client_ids = list("CLIENT_IDS");
-    let resources = list("RESOURCES");
-    if var("RESOURCES").is_some() && resources.is_empty() {
-        return Err("RESOURCES names no resource (unset it, or name at least one)".into());
-    }
+    let resources = required("RESOURCES")?.unwrap_or_default();
     if generic {
         if !client_ids.is_empty() || var("TOKEN_USE").is_some() || !resources.is_empty() {
             return Err(
@@ -214,12 +270,15 @@ fn pool_settings(generic: bool) -> Result<(TokenUse, Vec<String>, Vec<String>), 
 
 /// The settings every kind of authorizer shares: required groups and scopes, the principal
 /// claim, the token header and the policy's scope.
-fn route_settings(authorizer: Authorizer) -> Authorizer {
-    let groups = list("REQUIRED_GROUPS");
-    let scopes = list("REQUIRED_SCOPES");
-    let mut authorizer = authorizer
-        .required_groups(&groups.iter().map(String::as_str).collect::<Vec<_>>())
-        .required_scopes(&scopes.iter().map(String::as_str).collect::<Vec<_>>());
+fn route_settings(mut authorizer: Authorizer) -> Result<Authorizer, Error> {
+    if let Some(groups) = required("REQUIRED_GROUPS")? {
+        authorizer =
+            authorizer.required_groups(&groups.iter().map(String::as_str).collect::<Vec<_>>());
+    }
+    if let Some(scopes) = required("REQUIRED_SCOPES")? {
+        authorizer =
+            authorizer.required_scopes(&scopes.iter().map(String::as_str).collect::<Vec<_>>());
+    }
     if let Some(claim) = var("PRINCIPAL_CLAIM") {
         authorizer = authorizer.principal_claim(&claim);
     }
@@ -229,7 +288,7 @@ fn route_settings(authorizer: Authorizer) -> Authorizer {
     if var("POLICY_SCOPE").as_deref() == Some("method") {
         authorizer = authorizer.policy_scope(PolicyScope::Method);
     }
-    authorizer
+    Ok(authorizer)
 }
 
 /// The authorizer for a generic issuer (`ISSUER`): its `JWKS_URI` and `AUDIENCES`.
@@ -237,36 +296,63 @@ async fn generic_authorizer(
     issuer: String,
     jwks_uri: Option<String>,
     (fetcher, fetch_deadline, loopback): (HttpFetcher, Duration, bool),
+    bundled: Option<Bundled>,
 ) -> Result<Authorizer, Error> {
     let audiences = list("AUDIENCES");
     if audiences.is_empty() {
         return Err("AUDIENCES is not set (the `aud` values accepted from ISSUER)".into());
     }
     let uri = jwks_uri.ok_or("JWKS_URI is not set (required with ISSUER)")?;
-    let mut builder = JwtVerifier::builder(issuer, uri)
-        .audiences(audiences)
-        .fetcher(fetcher)
-        .key_cache(KeyCacheConfig::default().fetch_deadline(fetch_deadline));
+    let mut builder = JwtVerifier::builder(issuer, uri).audiences(audiences);
+    if !matches!(bundled, Some(Bundled::Static(_))) {
+        builder = builder
+            .fetcher(fetcher)
+            .key_cache(KeyCacheConfig::default().fetch_deadline(fetch_deadline));
+    }
     if loopback {
         builder = builder.allow_insecure_http();
     }
-    let jwks = bundled_jwks()?;
-    let bundled = jwks.is_some();
-    if let Some(jwks) = jwks {
-        builder = builder.jwks(jwks);
-    }
+    builder = match &bundled {
+        Some(Bundled::Static(jwks)) => builder.static_jwks(jwks.as_str()),
+        Some(Bundled::Refresh(jwks)) => builder.jwks(jwks.as_str()),
+        None => builder,
+    };
     let verifier = builder.build()?;
-    if !bundled {
+    if bundled.is_none() {
         within_init_budget(verifier.hydrate()).await;
     }
     Ok(Authorizer::generic(verifier))
 }
 
-/// The key set in `JWKS_FILE`, if set.
-fn bundled_jwks() -> Result<Option<String>, Error> {
-    var("JWKS_FILE")
-        .map(|path| std::fs::read_to_string(&path).map_err(|e| format!("{path}: {e}").into()))
-        .transpose()
+/// A key set bundled with the function (`JWKS_FILE`), used as `JWKS_FILE_MODE` says.
+enum Bundled {
+    /// `static`: only these keys, never fetched: no egress ever (a rotation needs a redeploy).
+    Static(String),
+    /// `refresh`: verifies at once, then is refreshed from the pool's endpoint (egress needed
+    /// to follow rotations; the file stays a floor while fetches fail).
+    Refresh(String),
+}
+
+/// The key set in `JWKS_FILE`, if set, with its `JWKS_FILE_MODE` (required with it: which of
+/// the two a deployment gets is never a default).
+fn bundled_jwks() -> Result<Option<Bundled>, Error> {
+    let Some(path) = var("JWKS_FILE") else {
+        if var("JWKS_FILE_MODE").is_some() {
+            return Err("JWKS_FILE_MODE is set without JWKS_FILE".into());
+        }
+        return Ok(None);
+    };
+    let mode = var("JWKS_FILE_MODE");
+    let document = || std::fs::read_to_string(&path).map_err(|e| format!("{path}: {e}"));
+    match mode.as_deref() {
+        Some("static") => Ok(Some(Bundled::Static(document()?))),
+        Some("refresh") => Ok(Some(Bundled::Refresh(document()?))),
+        _ => Err(format!(
+            "JWKS_FILE_MODE {mode:?} is not static (these keys only, never fetched) or refresh \
+             (these keys at once, then fetched from the pool); it is required with JWKS_FILE"
+        )
+        .into()),
+    }
 }
 
 /// Runs `warm_up` (a first key fetch) for at most 2 s of the init phase, which Lambda bounds at

@@ -400,3 +400,29 @@ async fn a_generic_issuer_is_verified_with_its_audience_and_its_claims_in_the_co
     ));
     assert_eq!(issuer.jwks_requests(), 0, "the bundled key set was enough");
 }
+
+#[tokio::test]
+async fn http_api_judges_the_token_of_the_identity_source() {
+    // API Gateway caches a verdict under the identity source's value: the token judged must be
+    // that one, not another header's.
+    let issuer = TestIssuer::start().await.unwrap();
+    let a = authorizer(&issuer);
+    let good = issuer.access_token(CLIENT).sign();
+    let expired = issuer.access_token(CLIENT).expired().sign();
+    for (identity, header, allowed) in [(&good, &expired, true), (&expired, &good, false)] {
+        let mut e: aws_lambda_events::apigw::ApiGatewayV2CustomAuthorizerV2Request =
+            event("http_v2.json", identity);
+        e.headers
+            .insert("authorization", format!("Bearer {header}").parse().unwrap());
+        let simple = json_of(&a.http_simple(e).await.unwrap());
+        assert_eq!(simple["isAuthorized"], allowed, "{simple}");
+    }
+    // Without an identity source in the event, the configured header is read.
+    let mut e: aws_lambda_events::apigw::ApiGatewayV2CustomAuthorizerV2Request =
+        event("http_v2.json", &good);
+    e.identity_source = None;
+    assert_eq!(
+        json_of(&a.http_simple(e).await.unwrap())["isAuthorized"],
+        true
+    );
+}

@@ -238,6 +238,7 @@ async fn rest_token_through_the_runtime_api() {
         ("USER_POOL_ID", issuer.pool_id().as_str()),
         ("CLIENT_IDS", CLIENT),
         ("JWKS_FILE", &jwks),
+        ("JWKS_FILE_MODE", "static"),
         ("PRINCIPAL_CLAIM", "username"),
     ])
     .await;
@@ -293,6 +294,21 @@ async fn rest_token_through_the_runtime_api() {
         .map(|v| v["fields"]["kind"].as_str().unwrap())
         .collect();
     assert_eq!(kinds, ["expired", "malformed", "malformed"], "{log:?}");
+    // A refusal is not a fault: our INFO line only, no ERROR (from lambda_runtime or ours),
+    // so an alarm on errors does not fire on every 401.
+    assert!(refusals.iter().all(|v| v["level"] == "INFO"), "{log:?}");
+    let errors: Vec<&String> = log
+        .iter()
+        .filter(|l| l.contains("\"level\":\"ERROR\""))
+        .collect();
+    assert!(
+        errors.iter().all(|l| !l.contains("Unauthorized")),
+        "{errors:?}"
+    );
+    assert!(
+        errors.iter().any(|l| l.contains("deserializ")),
+        "the bad event is a fault: {log:?}"
+    );
     assert!(
         refusals
             .iter()
@@ -315,6 +331,7 @@ async fn rest_request_and_http_api_through_the_runtime_api() {
         ("USER_POOL_ID", issuer.pool_id().as_str()),
         ("CLIENT_IDS", CLIENT),
         ("JWKS_FILE", jwks.as_str()),
+        ("JWKS_FILE_MODE", "refresh"),
         ("TOKEN_USE", "id"),
     ];
 
@@ -387,6 +404,13 @@ async fn a_verdict_never_outlives_the_invocation() {
         Posted::Error { error_type, .. } => assert_eq!(error_type, "DeadlineExceeded"),
         Posted::Response(v) => panic!("expected DeadlineExceeded, got {v}"),
     }
+    // A fault is an ERROR.
+    let log = f.log.lock().unwrap().clone();
+    assert!(
+        log.iter()
+            .any(|l| l.contains("\"level\":\"ERROR\"") && l.contains("DeadlineExceeded")),
+        "{log:?}"
+    );
     // Init waited at most 2 s for the first fetch, the invocation at most its 3 s.
     assert!(
         started.elapsed() < Duration::from_secs(8),
@@ -417,6 +441,8 @@ fn bad_configuration_fails_the_init_at_once_with_its_reason() {
         ("FETCH_DEADLINE_MS", "soon"),
         ("TOKEN_USE", "both"),
         ("RESOURCES", " , "),
+        ("REQUIRED_GROUPS", ","),
+        ("REQUIRED_SCOPES", " ,, "),
     ] {
         let started = Instant::now();
         let out = init_only(&[
@@ -428,6 +454,21 @@ fn bad_configuration_fails_the_init_at_once_with_its_reason() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(stderr.contains(name), "{name}: {stderr}");
         assert!(started.elapsed() < Duration::from_secs(5));
+    }
+    // A bundled key set says how it is used: never a default.
+    for mode in [None, Some("sometimes")] {
+        let mut env = vec![
+            ("USER_POOL_ID", "eu-west-1_TestPool1"),
+            ("CLIENT_IDS", CLIENT),
+            ("JWKS_FILE", "/nonexistent/jwks.json"),
+        ];
+        if let Some(mode) = mode {
+            env.push(("JWKS_FILE_MODE", mode));
+        }
+        let out = init_only(&env);
+        assert!(!out.status.success(), "{mode:?} started");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("JWKS_FILE_MODE"), "{mode:?}: {stderr}");
     }
     // A generic issuer takes its own settings, and only those.
     let generic = [
@@ -461,6 +502,7 @@ async fn resources_bind_access_tokens_to_this_api() {
         ("USER_POOL_ID", issuer.pool_id().as_str()),
         ("CLIENT_IDS", CLIENT),
         ("JWKS_FILE", &jwks),
+        ("JWKS_FILE_MODE", "static"),
         ("RESOURCES", "https://orders.example.com, urn:orders"),
     ])
     .await;
@@ -501,6 +543,7 @@ async fn a_generic_issuer_from_the_environment() {
         ("AUDIENCES", CLIENT),
         ("JWKS_URI", &jwks_uri),
         ("JWKS_FILE", &jwks),
+        ("JWKS_FILE_MODE", "static"),
         ("PRINCIPAL_CLAIM", "username"),
     ])
     .await;
