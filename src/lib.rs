@@ -255,7 +255,9 @@ pub use crate::cognito::revocation::{
     DEFAULT_MAX_REVOCATIONS, DEFAULT_REVOCATION_LIFETIME, MAX_REVOCATION_ID_LEN, RevocationError,
     RevocationList, RevocationListBuilder, Revocations,
 };
-pub use crate::cognito::token_cache::{MAX_TOKEN_CACHE_TTL, TokenCacheConfig};
+pub use crate::cognito::token_cache::{
+    DEFAULT_TOKEN_CACHE_BYTES, MAX_TOKEN_CACHE_TTL, TokenCacheConfig,
+};
 pub use crate::cognito::verifier::{
     ClaimsCheck, CognitoVerifier, CognitoVerifierBuilder, TokenHeader,
 };
@@ -319,6 +321,12 @@ pub mod internals {
         verifier
             .danger_verify_access_without_signature(token, false)
             .map(drop)
+    }
+
+    /// The bytes the verified-token cache weighs an entry at, for a token whose signed part
+    /// (header and payload) is `signed_len` bytes long.
+    pub fn token_cache_entry_bytes(signed_len: usize) -> u64 {
+        crate::cognito::token_cache::entry_bytes(signed_len)
     }
 
     /// Parses a JWKS document as the key cache would; returns the kids of the usable keys.

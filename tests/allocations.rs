@@ -9,15 +9,25 @@
 #![allow(clippy::unwrap_used, missing_docs)]
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicIsize, AtomicUsize, Ordering};
 
-use cognito_verifier::TokenUse;
+use cognito_verifier::{TokenCacheConfig, TokenUse};
 use cognito_verifier::testkit::TestIssuer;
 
 struct Counting;
 
 static COUNTING: AtomicBool = AtomicBool::new(false);
 static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+/// Bytes allocated and not yet freed, whole process, always counted.
+static LIVE: AtomicIsize = AtomicIsize::new(0);
+
+fn live_bytes() -> isize {
+    LIVE.load(Ordering::SeqCst)
+}
+
+fn signed(size: usize) -> isize {
+    isize::try_from(size).unwrap()
+}
 
 // SAFETY: every method forwards to the system allocator unchanged; the counter is a side effect.
 unsafe impl GlobalAlloc for Counting {
@@ -25,10 +35,12 @@ unsafe impl GlobalAlloc for Counting {
         if COUNTING.load(Ordering::Relaxed) {
             ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
         }
+        LIVE.fetch_add(signed(layout.size()), Ordering::Relaxed);
         // SAFETY: the caller upholds GlobalAlloc::alloc's contract, which System shares.
         unsafe { System.alloc(layout) }
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE.fetch_sub(signed(layout.size()), Ordering::Relaxed);
         // SAFETY: ptr was allocated by System (through alloc above) with this layout.
         unsafe { System.dealloc(ptr, layout) }
     }
@@ -36,6 +48,7 @@ unsafe impl GlobalAlloc for Counting {
         if COUNTING.load(Ordering::Relaxed) {
             ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
         }
+        LIVE.fetch_add(signed(new_size) - signed(layout.size()), Ordering::Relaxed);
         // SAFETY: as for dealloc, and new_size is the caller's, per GlobalAlloc::realloc.
         unsafe { System.realloc(ptr, layout, new_size) }
     }
@@ -111,4 +124,41 @@ fn allocations_per_verification() {
     assert_eq!(verify_access, 15, "verify_access");
     assert_eq!(verify_id, 12, "verify_id");
     assert_eq!(rejected, 2, "malformed");
+
+    // What a verified-token cache entry really holds, against what the cache weighs it at: the
+    // weight must not be below the real cost (or the byte bound would not hold), and not far
+    // above it. A typical access token, and a 15 KB ID token (many groups and attributes).
+    let cached = issuer
+        .verifier_builder("client")
+        .token_use(TokenUse::Any)
+        .jwks(issuer.jwks_json())
+        .token_cache(TokenCacheConfig::default())
+        .build()
+        .unwrap();
+    let big_id = (0..48)
+        .fold(
+            issuer
+                .id_token("client")
+                .groups((0..120).map(|g| format!("eu-west-1_AbCdEf123_group-number-{g:04}"))),
+            |t, i| t.claim(&format!("custom:attribute_{i:02}"), "v".repeat(100)),
+        )
+        .sign();
+    assert!(big_id.len() > 14_000, "{}", big_id.len());
+    for token in [&access, &big_id] {
+        // Warm up with another token of the same shape: lazy buffers of the cache itself.
+        let (signed_part, _) = token.rsplit_once('.').unwrap();
+        cached.verify_any_sync(&issuer.access_token("client").sign()).unwrap();
+        let before = live_bytes();
+        cached.verify_any_sync(token).unwrap();
+        let held = usize::try_from(live_bytes() - before).unwrap();
+        let weighed =
+            cognito_verifier::internals::token_cache_entry_bytes(signed_part.len());
+        let weighed = usize::try_from(weighed).unwrap();
+        println!(
+            "token cache entry for a {}-byte token: {held} bytes held, weighed at {weighed}",
+            token.len()
+        );
+        assert!(weighed >= held, "weighed {weighed} < held {held}");
+        assert!(weighed <= held * 2, "weighed {weighed} > 2 x held {held}");
+    }
 }
