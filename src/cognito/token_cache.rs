@@ -265,7 +265,7 @@ mod tests {
         // Small tokens: the entry count is the bound.
         let config = TokenCacheConfig::default().max_entries(100);
         let (count, _) = fill(&config, 700);
-        assert!(count <= 100 && count >= 50, "{count}");
+        assert!((50..=100).contains(&count), "{count}");
         assert!(TokenCacheConfig::default().max_bytes(1000).validate().is_err());
     }
 
