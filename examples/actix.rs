@@ -17,7 +17,7 @@ use actix_web::{App, HttpServer, web};
 use cognito_verifier::CognitoClaims;
 use cognito_verifier::actix::{Claims, CognitoAuthLayer};
 
-#[path = "common/cli.rs"]
+#[path = "../src/bin/cognito-verify/cli.rs"]
 mod cli;
 #[path = "common/server.rs"]
 mod server;

@@ -24,7 +24,7 @@ use axum::routing::get;
 use cognito_verifier::CognitoClaims;
 use cognito_verifier::axum::{Claims, CognitoAuthLayer};
 
-#[path = "common/cli.rs"]
+#[path = "../src/bin/cognito-verify/cli.rs"]
 mod cli;
 #[path = "common/server.rs"]
 mod server;

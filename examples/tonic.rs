@@ -23,7 +23,7 @@ use tonic::transport::Server;
 use tonic::transport::server::TcpIncoming;
 use tonic::{Request, Response, Status};
 
-#[path = "common/cli.rs"]
+#[path = "../src/bin/cognito-verify/cli.rs"]
 mod cli;
 #[path = "common/server.rs"]
 mod server;

@@ -11,8 +11,8 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicBool, AtomicIsize, AtomicUsize, Ordering};
 
-use cognito_verifier::{TokenCacheConfig, TokenUse};
 use cognito_verifier::testkit::TestIssuer;
+use cognito_verifier::{TokenCacheConfig, TokenUse};
 
 struct Counting;
 
@@ -147,12 +147,13 @@ fn allocations_per_verification() {
     for token in [&access, &big_id] {
         // Warm up with another token of the same shape: lazy buffers of the cache itself.
         let (signed_part, _) = token.rsplit_once('.').unwrap();
-        cached.verify_any_sync(&issuer.access_token("client").sign()).unwrap();
+        cached
+            .verify_any_sync(&issuer.access_token("client").sign())
+            .unwrap();
         let before = live_bytes();
         cached.verify_any_sync(token).unwrap();
         let held = usize::try_from(live_bytes() - before).unwrap();
-        let weighed =
-            cognito_verifier::internals::token_cache_entry_bytes(signed_part.len());
+        let weighed = cognito_verifier::internals::token_cache_entry_bytes(signed_part.len());
         let weighed = usize::try_from(weighed).unwrap();
         println!(
             "token cache entry for a {}-byte token: {held} bytes held, weighed at {weighed}",

@@ -266,7 +266,12 @@ mod tests {
         let config = TokenCacheConfig::default().max_entries(100);
         let (count, _) = fill(&config, 700);
         assert!((50..=100).contains(&count), "{count}");
-        assert!(TokenCacheConfig::default().max_bytes(1000).validate().is_err());
+        assert!(
+            TokenCacheConfig::default()
+                .max_bytes(1000)
+                .validate()
+                .is_err()
+        );
     }
 
     #[test]

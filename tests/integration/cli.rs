@@ -25,8 +25,22 @@ fn verify_binary() -> PathBuf {
 }
 
 async fn run(args: Vec<String>, stdin: impl AsRef<[u8]> + Send + 'static) -> Output {
+    run_binary(verify_binary(), args, stdin).await
+}
+
+/// The installed command (`cargo install --features cli`), built by `cargo test` beside the
+/// example.
+fn installed_binary() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_cognito-verify"))
+}
+
+async fn run_binary(
+    binary: PathBuf,
+    args: Vec<String>,
+    stdin: impl AsRef<[u8]> + Send + 'static,
+) -> Output {
     tokio::task::spawn_blocking(move || {
-        let mut child = Command::new(verify_binary())
+        let mut child = Command::new(binary)
             .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -449,5 +463,36 @@ async fn verify_cli_binds_access_tokens_to_resources_and_refuses_revoked_ids() {
     for bad in [["--revoked", ""], ["--resource", ""]] {
         let out = run(with_client(&issuer, &bad), bound.clone()).await;
         assert_eq!(out.status.code(), Some(2), "{bad:?}: {}", text(&out.stderr));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_installed_command_keeps_the_examples_contract() {
+    let issuer = TestIssuer::start().await.unwrap();
+    let good = issuer.access_token(CLIENT).sign();
+    let expired = issuer.access_token(CLIENT).expired().sign();
+    for (args, stdin) in [
+        (
+            with_client(&issuer, &["--token-use", "access"]),
+            good.clone(),
+        ),
+        (with_client(&issuer, &[]), expired),
+        (with_client(&issuer, &[]), String::new()),
+        (
+            with_client(&issuer, &["--token-use", "refresh"]),
+            good.clone(),
+        ),
+        (with_client(&issuer, &["--revoked", "x"]), good),
+    ] {
+        let example = run(args.clone(), stdin.clone()).await;
+        let installed = run_binary(installed_binary(), args.clone(), stdin).await;
+        assert_eq!(installed.status.code(), example.status.code(), "{args:?}");
+        assert_eq!(installed.stdout, example.stdout, "{args:?}");
+        assert_eq!(
+            kind_of(&installed),
+            kind_of(&example),
+            "{args:?}: {}",
+            text(&installed.stderr)
+        );
     }
 }

@@ -1,4 +1,5 @@
-//! Arguments shared by the `verify` and `axum` examples: which issuer, which keys, which clients.
+//! Arguments shared by the `cognito-verify` command and the server examples: which issuer, which
+//! keys, which clients.
 
 use std::time::Duration;
 
