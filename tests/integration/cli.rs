@@ -496,3 +496,34 @@ async fn the_installed_command_keeps_the_examples_contract() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_cli_says_when_at_is_in_milliseconds_and_takes_a_pasted_bearer_value() {
+    let issuer = TestIssuer::start().await.unwrap();
+    let token = issuer.access_token(CLIENT).sign();
+    let millis = (json_i64(&token, "iat") * 1000).to_string();
+    let out = run(with_client(&issuer, &["--at", &millis]), token.clone()).await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("milliseconds"),
+        "{}",
+        text(&out.stderr)
+    );
+    let secs = json_i64(&token, "iat").to_string();
+    let out = run(with_client(&issuer, &["--at", &secs]), token.clone()).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+
+    for pasted in [format!("Bearer {token}"), format!("  bearer {token}\n")] {
+        let out = run(with_client(&issuer, &[]), pasted).await;
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        assert!(
+            text(&out.stderr).contains("Bearer"),
+            "{}",
+            text(&out.stderr)
+        );
+    }
+    // Another scheme is no token of ours: malformed, as before.
+    let out = run(with_client(&issuer, &[]), format!("Basic {token}")).await;
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(kind_of(&out), "malformed");
+}

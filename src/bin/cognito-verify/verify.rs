@@ -22,7 +22,9 @@
 //! - Usage error: exit 2.
 //!
 //! `--at` verifies as of a past (or future) moment: `exp`, `nbf` and `iat` are judged then ("was
-//! this token valid when the incident happened?"); keys still come from the JWKS as usual.
+//! this token valid when the incident happened?"); keys still come from the JWKS as usual. A
+//! value in milliseconds (10,000,000,000 or more) is a usage error that says so. A pasted
+//! `Authorization` value (`Bearer <token>`) is verified as its token, with a note on stderr.
 //! `--jwks-file` verifies with a key set read from a file (a static set: no network).
 //!
 //! `--resource` (repeatable) requires an access token to be bound to one of these resources (its
@@ -59,6 +61,21 @@ const USAGE: &str = "usage: verify [--user-pool-id <region_id>] [--issuer <ISS>]
        verify --alb-arn <ARN>... [--alb-keys-uri <BASE_URL> | --region <REGION>] \
 [--user-pool-id <region_id> | --issuer <ISS>] [--client-id <ID>]... [--leeway-secs N] \
 [--at <UNIX_SECONDS>] < token";
+
+/// An `--at` at least this large is taken for milliseconds (as seconds it is past 2286).
+const MILLISECONDS_FROM: u64 = 10_000_000_000;
+
+/// The token of a pasted `Authorization` value (`Bearer <token>`, any case), with a note on
+/// stderr; any other input as it is.
+fn without_scheme(input: &str) -> &str {
+    match cognito_verifier::auth::bearer_token(input, false) {
+        Some(token) => {
+            eprintln!("note: the input starts with \"Bearer \": verifying the token after it");
+            token
+        }
+        None => input,
+    }
+}
 
 /// The most bytes read from stdin: well above the verifier's own token cap, so an oversized token
 /// is still reported as `malformed` by the verifier rather than cut here.
@@ -111,6 +128,14 @@ async fn run() -> ExitCode {
     for (flag, value) in &args.extra {
         if flag == "--at" {
             match value.parse::<u64>() {
+                // Seconds this large are past the year 2286: a pasted JavaScript Date.now().
+                Ok(millis) if millis >= MILLISECONDS_FROM => {
+                    return usage_error(&format!(
+                        "--at takes seconds since the Unix epoch; {value} looks like \
+                         milliseconds (seconds: {})",
+                        millis / 1000
+                    ));
+                }
                 Ok(secs) => at = Some(Duration::from_secs(secs)),
                 Err(_) => {
                     return usage_error(&format!(
@@ -154,7 +179,7 @@ async fn run() -> ExitCode {
     // Whatever arrived is the token: empty or not UTF-8 is a malformed one (exit 1), not a usage
     // error, so scripts that pipe a token through get the same answer for every bad token.
     let result = match std::str::from_utf8(&input) {
-        Ok(text) => verifier.verify(text.trim()).await,
+        Ok(text) => verifier.verify(without_scheme(text.trim())).await,
         Err(_) => Err(Error::Malformed {
             reason: "the input is not UTF-8".into(),
         }),
