@@ -63,7 +63,7 @@ struct Rules {
 }
 
 /// A check of the application's on a verified token (see
-/// [`CognitoVerifierBuilder::check`]).
+/// [`CognitoVerifierBuilder::check_claims`]).
 pub type ClaimsCheck =
     Arc<dyn Fn(&CognitoClaims, &TokenHeader<'_>) -> Result<(), String> + Send + Sync>;
 
@@ -891,7 +891,8 @@ impl CognitoVerifierBuilder {
     /// aws-jwt-verify's `customJwtCheck`): `Err(reason)` refuses it with
     /// [`Error::RejectedByCheck`] (403 `rejected_by_check` in the integrations; the reason is
     /// for logs, never for the response). Checks add up and run in order, on token-cache hits
-    /// too.
+    /// too. (A route's check, on any verifier's claims, is
+    /// [`Policy::check`](crate::auth::Policy::check), which sees [`Verified`](crate::auth::Verified).)
     ///
     /// ```
     /// use cognito_verifier::{CognitoClaims, CognitoVerifier, TokenUse};
@@ -899,14 +900,14 @@ impl CognitoVerifierBuilder {
     /// let verifier = CognitoVerifier::builder("eu-west-1_AbCdEf123")
     ///     .client_ids(["3u4p8example"])
     ///     .token_use(TokenUse::Id)
-    ///     .check(|claims, _header| match claims {
+    ///     .check_claims(|claims, _header| match claims {
     ///         CognitoClaims::Id(id) if id.email_verified == Some(true) => Ok(()),
     ///         _ => Err("the email address is not verified".into()),
     ///     })
     ///     .build()?;
     /// # Ok::<(), cognito_verifier::BuildError>(())
     /// ```
-    pub fn check(
+    pub fn check_claims(
         mut self,
         check: impl Fn(&CognitoClaims, &TokenHeader<'_>) -> Result<(), String> + Send + Sync + 'static,
     ) -> Self {

@@ -246,7 +246,7 @@ async fn checks_refuse_with_403_and_keep_their_reason_out_of_the_body() {
     let verifier = issuer
         .verifier_builder(CLIENT)
         .token_use(TokenUse::Any)
-        .check(|claims, header| {
+        .check_claims(|claims, header| {
             if header.kid().is_empty() || claims.sub() == "banned" {
                 Err("secret reason: banned by the builder check".into())
             } else {
@@ -302,7 +302,7 @@ async fn checks_refuse_with_403_and_keep_their_reason_out_of_the_body() {
     let err = issuer
         .verifier_builder(CLIENT)
         .token_use(TokenUse::Any)
-        .check(|c, _| {
+        .check_claims(|c, _| {
             if c.sub() == "banned" {
                 Err("no".into())
             } else {
