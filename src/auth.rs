@@ -100,6 +100,17 @@ pub enum TokenSource {
     /// Cognito access token an Application Load Balancer forwards.
     Header(Cow<'static, str>),
     /// A cookie, by name (from every `Cookie` header).
+    ///
+    /// A browser sends cookies with every request to your site, including requests another
+    /// site makes it send: a route that takes its token from a cookie is open to cross-site
+    /// request forgery unless the cookie or the route prevents it. Set the cookie with
+    /// `SameSite=Strict` (or `Lax`, which still sends it on top-level `GET` navigations: keep
+    /// state-changing routes off `GET`), `Secure` and `HttpOnly` (scripts never need the
+    /// token), with the `__Host-` prefix (no `Domain`, `Path=/`), so that a sibling subdomain
+    /// cannot set one of the same name (if it does, two different tokens arrive: refused as
+    /// `ambiguous_token`). For state-changing requests from other origins, also require a CSRF
+    /// token or check `Origin`; or take the token from `Authorization`, which browsers never
+    /// send on their own.
     Cookie(Cow<'static, str>),
 }
 

@@ -190,7 +190,7 @@ pub enum Error {
     #[error("token has none of the required scopes")]
     MissingScope,
     /// The token is authentic and met every rule, but a check of the application's (the
-    /// verifier builder's `check`, or a route policy's) refused it: answer 403. The reason is
+    /// verifier builder's `check_claims`, or a route policy's `check`) refused it: answer 403. The reason is
     /// the check's own words: for logs, never for the response.
     #[error("refused by a check: {reason}")]
     RejectedByCheck {

@@ -10,6 +10,7 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 
 use crate::clock::{Clock, SystemClock};
+#[cfg(doc)]
 use crate::error::JwksError;
 use crate::error::{BuildError, Error};
 use crate::jwks::cache::{KeyCacheConfig, KeyStore, Source};
@@ -119,10 +120,14 @@ impl JwtVerifier {
     /// fetching verifier keeps it as a floor until a fetch succeeds. Clones share it.
     ///
     /// # Errors
-    /// [`JwksError::InvalidDocument`] or [`JwksError::TooManyKeys`] when the document is not a
-    /// usable key set; the cached set is then left as it was.
-    pub fn load_jwks(&self, document: impl AsRef<[u8]>) -> Result<(), JwksError> {
-        self.inner.keys.load_document(document.as_ref())
+    /// [`Error::Jwks`] ([`JwksError::InvalidDocument`] or [`JwksError::TooManyKeys`], kind
+    /// `invalid_jwks`) when the document is not a usable key set; the cached set is then left
+    /// as it was. Every verifier's `load_jwks` returns [`Error`].
+    pub fn load_jwks(&self, document: impl AsRef<[u8]>) -> Result<(), Error> {
+        self.inner
+            .keys
+            .load_document(document.as_ref())
+            .map_err(Error::Jwks)
     }
 
     /// The cached JWKS document, exactly as fetched or loaded, if any. Save it and pass it to

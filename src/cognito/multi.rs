@@ -192,7 +192,7 @@ impl MultiPoolVerifier {
             .ok_or_else(|| Error::WrongIssuer {
                 found: excerpt(issuer),
             })?;
-        verifier.load_jwks(document).map_err(Error::Jwks)
+        verifier.load_jwks(document)
     }
 
     /// Verifies an ID token from any of the pools.

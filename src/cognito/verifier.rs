@@ -449,9 +449,9 @@ impl CognitoVerifier {
     /// ```
     ///
     /// # Errors
-    /// [`JwksError`](crate::JwksError) when the document is not a usable key set; the cached
-    /// set is then left as it was.
-    pub fn load_jwks(&self, document: impl AsRef<[u8]>) -> Result<(), crate::JwksError> {
+    /// [`Error::Jwks`] (kind `invalid_jwks`) when the document is not a usable key set; the
+    /// cached set is then left as it was.
+    pub fn load_jwks(&self, document: impl AsRef<[u8]>) -> Result<(), Error> {
         self.core.load_jwks(document)
     }
 
