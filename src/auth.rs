@@ -50,8 +50,8 @@ use serde::de::DeserializeOwned;
 use crate::alb::{AlbClaims, AlbVerifier};
 use crate::jwks::fetch::BoxFuture;
 use crate::{
-    AccessClaims, CognitoClaims, CognitoVerifier, Error, IdClaims, JwtVerifier, MultiPoolVerifier,
-    TokenUse,
+    AccessClaims, CognitoClaims, CognitoVerifier, Error, ErrorKind, IdClaims, JwtVerifier,
+    MultiPoolVerifier, TokenUse,
 };
 
 // ---- Headers ---------------------------------------------------------------------------------
@@ -462,6 +462,16 @@ pub trait Authenticate: fmt::Debug + Send + Sync + 'static {
         false
     }
 
+    /// The claims of `token`, as JSON, when its signature holds with a key this verifier has
+    /// cached (no I/O), whatever else is wrong with the token: a [`Policy`] with
+    /// [`claims_in_rejections`](Policy::claims_in_rejections) puts them in a rejection that came
+    /// after the signature (expired, wrong client, revoked, …), so logs can say whose token it
+    /// was. `None` (what this method returns unless overridden) when it cannot tell.
+    fn signed_claims(&self, token: &str) -> Option<serde_json::Value> {
+        let _ = token;
+        None
+    }
+
     /// Where a [`Policy`] over this verifier looks for the token unless told otherwise:
     /// [`TokenSource::Bearer`] (an [`AlbVerifier`]: the `x-amzn-oidc-data` header).
     fn default_sources(&self) -> Vec<TokenSource> {
@@ -509,6 +519,10 @@ impl Authenticate for CognitoVerifier {
     fn answers_now(&self) -> bool {
         self.has_token_cache()
     }
+
+    fn signed_claims(&self, token: &str) -> Option<serde_json::Value> {
+        CognitoVerifier::signed_claims(self, token)
+    }
 }
 
 impl Authenticate for MultiPoolVerifier {
@@ -529,6 +543,10 @@ impl Authenticate for MultiPoolVerifier {
     fn answers_now(&self) -> bool {
         self.has_token_cache()
     }
+
+    fn signed_claims(&self, token: &str) -> Option<serde_json::Value> {
+        self.route(token).ok()?.signed_claims(token)
+    }
 }
 
 impl Authenticate for JwtVerifier {
@@ -538,6 +556,10 @@ impl Authenticate for JwtVerifier {
         _accept: TokenUse,
     ) -> BoxFuture<'a, Result<Verified, Error>> {
         Box::pin(async move { self.verify(token).await.map(Verified::Jwt) })
+    }
+
+    fn signed_claims(&self, token: &str) -> Option<serde_json::Value> {
+        JwtVerifier::signed_claims(self, token)
     }
 }
 
@@ -572,6 +594,8 @@ struct Rules {
     /// A setting given a value that would lift a restriction (an empty required list, no token
     /// source): every request is refused (500 `misconfigured`), naming it.
     misconfigured: Option<&'static str>,
+    /// Whether a rejection after the signature held carries the verified claims.
+    claims_in_rejections: bool,
 }
 
 impl fmt::Debug for Policy {
@@ -621,6 +645,7 @@ impl Policy {
                 checks: Vec::new(),
                 optional: false,
                 misconfigured: None,
+                claims_in_rejections: false,
             }),
         }
     }
@@ -781,6 +806,18 @@ impl Policy {
         self
     }
 
+    /// Puts the verified claims into a rejection that happened after the signature held
+    /// ([`Rejection::claims`]): expired, wrong client or audience, wrong kind, revoked, a
+    /// missing group or scope, a check's refusal, …, so that logs and metrics can say whose
+    /// token it was. Off by default (like aws-jwt-verify's `includeRawJwtInErrors`): the claims
+    /// are personal data. Never for a token whose signature does not hold, and never in the
+    /// default response body; only your rejection hook or your logs see them. Costs a second
+    /// signature check per such rejection when the verifier refused the token itself.
+    pub fn claims_in_rejections(mut self) -> Self {
+        self.edit().claims_in_rejections = true;
+        self
+    }
+
     /// Requires a token again (the default).
     pub fn required(mut self) -> Self {
         self.edit().optional = false;
@@ -847,7 +884,7 @@ impl Policy {
         let verdict = rules.verifier.authenticate_now(token, rules.accept)?;
         Some(
             verdict
-                .map_err(Rejection::from)
+                .map_err(|error| self.refused(token, error))
                 .and_then(|verified| self.apply_rules(verified))
                 .map(Outcome::Authenticated),
         )
@@ -911,12 +948,50 @@ impl Policy {
     pub async fn authenticate_token(&self, token: &str) -> Result<Verified, Rejection> {
         self.usable()?;
         let rules = &*self.rules;
-        let verified = rules.verifier.authenticate(token, rules.accept).await?;
+        let verified = match rules.verifier.authenticate(token, rules.accept).await {
+            Ok(verified) => verified,
+            Err(error) => return Err(self.refused(token, error)),
+        };
         self.apply_rules(verified)
+    }
+
+    /// The rejection for the verifier's `error` on `token`, with the token's verified claims
+    /// when the policy asks for them and the refusal came after the signature.
+    fn refused(&self, token: &str, error: Error) -> Rejection {
+        let after_signature = matches!(
+            error.kind(),
+            ErrorKind::MissingClaim
+                | ErrorKind::InvalidClaim
+                | ErrorKind::Expired
+                | ErrorKind::NotYetValid
+                | ErrorKind::IssuedInFuture
+                | ErrorKind::WrongIssuer
+                | ErrorKind::WrongAudience
+                | ErrorKind::WrongNonce
+                | ErrorKind::WrongTokenUse
+                | ErrorKind::WrongClientId
+                | ErrorKind::MissingGroup
+                | ErrorKind::MissingScope
+                | ErrorKind::RejectedByCheck
+                | ErrorKind::Revoked
+                | ErrorKind::ClaimsType
+        );
+        let claims = (self.rules.claims_in_rejections && after_signature)
+            .then(|| self.rules.verifier.signed_claims(token))
+            .flatten();
+        Rejection::from(error).with_claims(claims)
     }
 
     /// The route's resources, groups, scopes and checks, on claims the verifier accepted.
     fn apply_rules(&self, verified: Verified) -> Result<Verified, Rejection> {
+        self.apply_rules_inner(&verified).map_err(|rejection| {
+            let claims = self.rules.claims_in_rejections.then(|| verified.to_json());
+            rejection.with_claims(claims)
+        })?;
+        Ok(verified)
+    }
+
+    fn apply_rules_inner(&self, verified: &Verified) -> Result<(), Rejection> {
         let rules = &*self.rules;
         verified.check_kind(rules.accept)?;
         if let Some(resources) = &rules.resources {
@@ -929,7 +1004,7 @@ impl Policy {
             return Err(Rejection::from(Error::MissingScope).with_scopes(&rules.scopes));
         }
         for check in &rules.checks {
-            if let Err(reason) = check(&verified) {
+            if let Err(reason) = check(verified) {
                 let error = Error::RejectedByCheck { reason };
                 tracing::debug!(
                     target: "cognito_verifier::auth",
@@ -940,7 +1015,7 @@ impl Policy {
                 return Err(Rejection::from(error));
             }
         }
-        Ok(verified)
+        Ok(())
     }
 }
 
@@ -1049,6 +1124,13 @@ macro_rules! policy_setters {
         pub fn required(self) -> Self {
             self.map(crate::auth::Policy::required)
         }
+
+        /// Puts the verified claims into rejections that came after the signature (see
+        /// [`Policy::claims_in_rejections`](crate::auth::Policy::claims_in_rejections)), for
+        /// your rejection hook and logs.
+        pub fn claims_in_rejections(self) -> Self {
+            self.map(crate::auth::Policy::claims_in_rejections)
+        }
     };
 }
 #[cfg(any(feature = "tower", feature = "actix"))]
@@ -1063,6 +1145,9 @@ pub(crate) use policy_setters;
 pub struct Rejection {
     reason: Reason,
     scopes: Option<String>,
+    /// The verified claims, when the policy asks for them and the refusal came after the
+    /// signature.
+    claims: Option<Arc<serde_json::Value>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -1079,6 +1164,7 @@ impl From<Error> for Rejection {
         Self {
             reason: Reason::Token(error),
             scopes: None,
+            claims: None,
         }
     }
 }
@@ -1089,6 +1175,7 @@ impl Rejection {
         Self {
             reason: Reason::Missing,
             scopes: None,
+            claims: None,
         }
     }
 
@@ -1098,6 +1185,7 @@ impl Rejection {
         Self {
             reason: Reason::Ambiguous,
             scopes: None,
+            claims: None,
         }
     }
 
@@ -1107,6 +1195,7 @@ impl Rejection {
         Self {
             reason: Reason::Misconfigured,
             scopes: None,
+            claims: None,
         }
     }
 
@@ -1116,6 +1205,7 @@ impl Rejection {
         Self {
             reason: Reason::NotAuthenticated,
             scopes: None,
+            claims: None,
         }
     }
 
@@ -1124,6 +1214,19 @@ impl Rejection {
             self.scopes = Some(scopes.join(" "));
         }
         self
+    }
+
+    fn with_claims(mut self, claims: Option<serde_json::Value>) -> Self {
+        self.claims = claims.map(Arc::new);
+        self
+    }
+
+    /// The claims of the refused token, verified (its signature held), when the policy was set
+    /// to carry them ([`Policy::claims_in_rejections`]) and the refusal came after the
+    /// signature: for logs and metrics ("whose token was it?"). Personal data: the default
+    /// response never includes them.
+    pub fn claims(&self) -> Option<&serde_json::Value> {
+        self.claims.as_deref()
     }
 
     /// The verification error, if a token was found and refused.

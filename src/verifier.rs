@@ -185,6 +185,13 @@ impl JwtVerifier {
         Ok(SignedToken { decoded, now, key })
     }
 
+    /// The claims of `token` as JSON when its signature holds with a cached key (no I/O),
+    /// whatever else is wrong with it: for rejections that carry the verified claims.
+    pub(crate) fn signed_claims(&self, token: &str) -> Option<serde_json::Value> {
+        let signed = self.verify_signature_cached(token, false).ok()?;
+        serde_json::from_slice(signed.payload_json()).ok()
+    }
+
     /// Stages 1–4 with cached keys only.
     pub(crate) fn verify_signature_cached<'t>(
         &self,

@@ -624,6 +624,12 @@ impl CognitoVerifier {
         }
     }
 
+    /// The claims of `token` when its signature holds with a cached key (see
+    /// [`Authenticate::signed_claims`](crate::auth::Authenticate::signed_claims)).
+    pub(crate) fn signed_claims(&self, token: &str) -> Option<serde_json::Value> {
+        self.core.signed_claims(token)
+    }
+
     /// Whether the verified-token cache is on.
     pub(crate) fn has_token_cache(&self) -> bool {
         self.token_cache.is_some()

@@ -199,3 +199,59 @@ async fn two_different_tokens_in_one_source_are_refused_as_ambiguous() {
         }
     }
 }
+
+#[tokio::test]
+async fn rejections_after_the_signature_can_carry_the_verified_claims() {
+    use cognito_verifier::RevocationList;
+    let issuer = TestIssuer::start().await.unwrap();
+    let revoked = RevocationList::new();
+    revoked.revoke("gone-session").unwrap();
+    let verifier = issuer
+        .verifier_builder(CLIENT)
+        .token_use(TokenUse::Any)
+        .revocations(revoked)
+        .build()
+        .unwrap();
+    // Fetch the keys first: the claims are read with cached keys only.
+    verifier.hydrate().await.unwrap();
+    let plain = Policy::new(verifier.clone()).required_groups(["admins"]);
+    let telling = plain.clone().claims_in_rejections();
+    let subject = "a1b2c3d4-0000-4000-8000-00000000beef";
+    let expired = issuer
+        .access_token(CLIENT)
+        .subject(subject)
+        .expired()
+        .sign();
+    let other_client = issuer.access_token("other-app").subject(subject).sign();
+    let not_admin = issuer.access_token(CLIENT).subject(subject).sign();
+    let gone = issuer
+        .access_token(CLIENT)
+        .subject(subject)
+        .claim("origin_jti", "gone-session")
+        .sign();
+    for (token, kind) in [
+        (&expired, "expired"),
+        (&other_client, "wrong_client_id"),
+        (&not_admin, "missing_group"),
+        (&gone, "revoked"),
+    ] {
+        let refused = telling.authenticate_token(token).await.unwrap_err();
+        assert_eq!(refused.kind(), kind);
+        assert_eq!(refused.claims().unwrap()["sub"], subject, "{kind}");
+        // Never in the default body.
+        assert!(!refused.body().contains(subject), "{kind}");
+        // Not asked for: not there.
+        let quiet = plain.authenticate_token(token).await.unwrap_err();
+        assert_eq!(quiet.kind(), kind);
+        assert!(quiet.claims().is_none(), "{kind}");
+    }
+    // A token whose signature does not hold never gets its claims believed.
+    let (signed, _) = not_admin.rsplit_once('.').unwrap();
+    let (_, other_signature) = expired.rsplit_once('.').unwrap();
+    let forged = format!("{signed}.{other_signature}");
+    let refused = telling.authenticate_token(&forged).await.unwrap_err();
+    assert_eq!(refused.kind(), "invalid_signature");
+    assert!(refused.claims().is_none());
+    let refused = telling.authenticate_token("not.a.token").await.unwrap_err();
+    assert!(refused.claims().is_none());
+}
