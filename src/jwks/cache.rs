@@ -458,10 +458,13 @@ impl KeyStore {
         let has_set = self.has_live_set(self.clock.now());
         match &result {
             Ok(keys_have_kid) => {
-                self.finish_attempt(&mut flight, None, has_set);
+                // Paused before the attempt is counted: a caller that sees the new count (and
+                // so would not wait for this fetch's outcome) sees the pause too, and does not
+                // fetch again.
                 if !keys_have_kid(kid) {
                     self.pause_for(self.config.cooldown);
                 }
+                self.finish_attempt(&mut flight, None, has_set);
                 Ok(())
             }
             Err(e) => {
@@ -610,10 +613,11 @@ impl KeyStore {
                     let has_set = this.has_live_set(this.clock.now());
                     match result {
                         Ok(has_kid) => {
-                            this.finish_attempt(&mut flight, None, has_set);
+                            // Paused before the attempt is counted (see `refetch`).
                             if kid.as_deref().is_some_and(|k| !has_kid(k)) {
                                 this.pause_for(this.config.cooldown);
                             }
+                            this.finish_attempt(&mut flight, None, has_set);
                         }
                         Err(e) => this.finish_attempt(&mut flight, Some(&e), has_set),
                     }
