@@ -1,11 +1,23 @@
 """Type stubs of the native module (kept by hand; stubtest checks them against the build)."""
 
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, Literal
+from typing import Any, Literal, final
+
+from typing_extensions import Self
 
 __version__: str
+__all__ = [
+    "AccessClaims",
+    "CognitoVerifier",
+    "IdClaims",
+    "MultiPoolVerifier",
+    "Policy",
+    "RevocationList",
+    "TestIssuer",
+    "__version__",
+]
 
-TokenUse = Literal["id", "access", "any"]
+_TokenUse = Literal["id", "access", "any"]
 
 class _Claims:
     @property
@@ -36,10 +48,11 @@ class _Claims:
     def custom_attribute(self, name: str) -> str | None: ...
     def to_dict(self) -> dict[str, Any]:
         """Every claim, as the token's JSON has it."""
-    def __getitem__(self, name: str) -> Any: ...
+    def __getitem__(self, key: str, /) -> Any: ...
     def get(self, name: str, default: Any = None) -> Any: ...
-    def __contains__(self, name: str) -> bool: ...
+    def __contains__(self, key: str, /) -> bool: ...
 
+@final
 class AccessClaims(_Claims):
     """The claims of a verified Cognito access token."""
 
@@ -62,6 +75,7 @@ class AccessClaims(_Claims):
         """Whether the token belongs to a machine (client credentials)."""
     def has_scope(self, scope: str) -> bool: ...
 
+@final
 class IdClaims(_Claims):
     """The claims of a verified Cognito ID token."""
 
@@ -83,26 +97,29 @@ class IdClaims(_Claims):
     @property
     def phone_number(self) -> str | None: ...
 
-Claims = IdClaims | AccessClaims
+_AnyClaims = IdClaims | AccessClaims
 
+@final
 class RevocationList:
     """Revoked sessions (``origin_jti``) and tokens (``jti``), shared by the verifiers given it."""
 
-    def __init__(self, *, max_entries: int | None = None, lifetime_secs: int | None = None) -> None: ...
+    def __new__(
+cls, *, max_entries: int | None = None, lifetime_secs: int | None = None) -> Self: ...
     def revoke(self, id: str, lifetime_secs: int | None = None) -> None: ...
     def remove(self, id: str) -> bool: ...
     def is_revoked(self, id: str) -> bool: ...
-    def __len__(self) -> int: ...
+    def __len__(self, /) -> int: ...
 
+@final
 class CognitoVerifier:
     """Verifies the ID and access tokens of one Cognito user pool."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         user_pool_id: str | None = None,
         *,
         client_ids: Sequence[str] | None = None,
-        token_use: TokenUse | None = None,
+        token_use: _TokenUse | None = None,
         issuer: str | None = None,
         jwks_uri: str | None = None,
         danger_accept_any_client_id: bool = False,
@@ -118,11 +135,11 @@ class CognitoVerifier:
         issuer_format: Literal["cognito-idp", "issuer-cognito-idp"] | None = None,
         replica_regions: Sequence[str] | None = None,
         max_token_len: int | None = None,
-    ) -> None: ...
-    def verify(self, token: object) -> Claims: ...
+    ) -> Self: ...
+    def verify(self, token: object) -> _AnyClaims: ...
     def verify_id(self, token: object) -> IdClaims: ...
     def verify_access(self, token: object) -> AccessClaims: ...
-    def verify_async(self, token: object) -> Awaitable[Claims]: ...
+    def verify_async(self, token: object) -> Awaitable[_AnyClaims]: ...
     def hydrate(self) -> None: ...
     def load_jwks(self, document: str | dict[str, Any]) -> None: ...
     def cached_jwks(self) -> str | None: ...
@@ -131,25 +148,30 @@ class CognitoVerifier:
     @property
     def jwks_uri(self) -> str | None: ...
 
+@final
 class MultiPoolVerifier:
     """Verifies the tokens of several pools, routed by ``iss``."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         verifiers: Sequence[CognitoVerifier],
         *,
         resources: Sequence[str] | None = None,
         revocations: RevocationList | None = None,
-    ) -> None: ...
-    def verify(self, token: object) -> Claims: ...
+    ) -> Self: ...
+    def verify(self, token: object) -> _AnyClaims: ...
     def verify_id(self, token: object) -> IdClaims: ...
     def verify_access(self, token: object) -> AccessClaims: ...
-    def verify_async(self, token: object) -> Awaitable[Claims]: ...
+    def verify_async(self, token: object) -> Awaitable[_AnyClaims]: ...
 
+@final
 class TestIssuer:
     """A local Cognito-shaped issuer for tests: keys, a JWKS on 127.0.0.1, a token minter."""
 
-    def __init__(self, user_pool_id: str | None = None) -> None: ...
+    __test__: bool
+
+    def __new__(
+cls, user_pool_id: str | None = None) -> Self: ...
     @property
     def issuer(self) -> str: ...
     @property
@@ -159,7 +181,7 @@ class TestIssuer:
     @property
     def jwks_requests(self) -> int: ...
     def jwks(self) -> str: ...
-    def verifier(self, client_id: str, token_use: TokenUse = "any") -> CognitoVerifier: ...
+    def verifier(self, client_id: str, token_use: _TokenUse = "any") -> CognitoVerifier: ...
     def access_token(
         self,
         client_id: str,
@@ -183,28 +205,29 @@ class TestIssuer:
         without: Sequence[str] | None = None,
     ) -> str: ...
 
-Source = Literal["bearer", "bearer_or_bare"] | tuple[Literal["header", "cookie"], str]
-Headers = Any  # a mapping, or an iterable of (name, value) pairs of str or bytes
+_Source = Literal["bearer", "bearer_or_bare"] | tuple[Literal["header", "cookie"], str]
+_Headers = Any  # a mapping, or an iterable of (name, value) pairs of str or bytes
 
+@final
 class Policy:
     """A route's requirements over a verifier (the crate's ``auth::Policy``)."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         verifier: CognitoVerifier | MultiPoolVerifier | Policy,
         *,
-        sources: Sequence[Source] | None = None,
-        token_use: TokenUse | None = None,
+        sources: Sequence[_Source] | None = None,
+        token_use: _TokenUse | None = None,
         required_groups: Sequence[str] | None = None,
         required_scopes: Sequence[str] | None = None,
         resources: Sequence[str] | None = None,
-        checks: Sequence[Callable[[Claims], str | None]] | None = None,
+        checks: Sequence[Callable[[_AnyClaims], str | None]] | None = None,
         optional: bool = False,
         allow_bare_token: bool = False,
         claims_in_rejections: bool = False,
-    ) -> None: ...
-    def authenticate(self, headers: Headers) -> Claims | None: ...
-    def authenticate_async(self, headers: Headers) -> Awaitable[Claims | None]: ...
-    def authenticate_token(self, token: object) -> Claims: ...
+    ) -> Self: ...
+    def authenticate(self, headers: _Headers) -> _AnyClaims | None: ...
+    def authenticate_async(self, headers: _Headers) -> Awaitable[_AnyClaims | None]: ...
+    def authenticate_token(self, token: object) -> _AnyClaims: ...
     @property
     def optional(self) -> bool: ...
