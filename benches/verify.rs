@@ -17,8 +17,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use cognito_verifier::testkit::TestIssuer;
 use cognito_verifier::{
-    BoxFuture, CognitoVerifier, FetchedJwks, JwksError, JwksFetcher, TokenCacheConfig, TokenUse,
-    internals,
+    BoxFuture, CognitoVerifier, FetchedJwks, JwksError, JwksFetcher, RevocationList,
+    TokenCacheConfig, TokenUse, internals,
 };
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use tokio::runtime::Runtime;
@@ -182,6 +182,45 @@ fn ours(c: &mut Criterion, f: &Fixture) {
     cached.verify_access_sync(&f.access).unwrap();
     c.bench_function("cached_token_hit", |b| {
         b.iter(|| cached.verify_access_sync(black_box(&f.access)).unwrap());
+    });
+    // Resource binding and revocation: the same token bound to a resource, checked against
+    // a revocation list of 10,000 other sessions.
+    let revoked = RevocationList::new();
+    for i in 0..10_000 {
+        revoked.revoke(&format!("revoked-session-{i}")).unwrap();
+    }
+    let bound_verifier = f
+        .issuer
+        .verifier_builder(CLIENT)
+        .token_use(TokenUse::Any)
+        .jwks(f.issuer.jwks_json())
+        .resources(["https://orders.example.com"])
+        .revocations(revoked)
+        .build()
+        .unwrap();
+    let bound = f
+        .issuer
+        .access_token(CLIENT)
+        .groups(["admins", "eu-west-1_Bench_Google"])
+        .scopes([
+            "aws.cognito.signin.user.admin",
+            "openid",
+            "profile",
+            "orders/read",
+        ])
+        .claim("aud", "https://orders.example.com")
+        .sign();
+    c.bench_function("non_crypto_bound_revocations", |b| {
+        b.iter(|| {
+            internals::check_access_without_signature(&bound_verifier, black_box(&bound)).unwrap();
+        });
+    });
+    c.bench_function("verify_warm_access_bound_revocations", |b| {
+        b.iter(|| {
+            bound_verifier
+                .verify_access_sync(black_box(&bound))
+                .unwrap()
+        });
     });
     let jwks = f.issuer.jwks_json();
     c.bench_function("verify_cold", |b| {

@@ -500,6 +500,7 @@ impl CognitoVerifier {
         }
         let payload: Payload<'_> = self.core.check_claims(&decoded, None)?;
         self.rules.check(&payload, TokenUse::Access)?;
+        self.rules.check_revoked_payload(&payload)?;
         Ok(None)
     }
 
