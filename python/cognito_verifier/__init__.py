@@ -17,18 +17,21 @@ from ._errors import (
     VerificationError,
 )
 from ._native import (
-    Policy,
     AccessClaims,
+    AlbVerifier,
     CognitoVerifier,
     IdClaims,
     MultiPoolVerifier,
+    Policy,
     RevocationList,
+    TestAlb,
     TestIssuer,
     __version__,
 )
 
 __all__ = [
     "AccessClaims",
+    "AlbVerifier",
     "CognitoVerifier",
     "ConfigurationError",
     "Forbidden",
@@ -38,6 +41,7 @@ __all__ = [
     "MultiPoolVerifier",
     "Policy",
     "RevocationList",
+    "TestAlb",
     "TestIssuer",
     "VerificationError",
     "__version__",

@@ -8,11 +8,13 @@ from typing_extensions import Self
 __version__: str
 __all__ = [
     "AccessClaims",
+    "AlbVerifier",
     "CognitoVerifier",
     "IdClaims",
     "MultiPoolVerifier",
     "Policy",
     "RevocationList",
+    "TestAlb",
     "TestIssuer",
     "__version__",
 ]
@@ -214,7 +216,7 @@ class Policy:
 
     def __new__(
         cls,
-        verifier: CognitoVerifier | MultiPoolVerifier | Policy,
+        verifier: CognitoVerifier | MultiPoolVerifier | AlbVerifier | Policy,
         *,
         sources: Sequence[_Source] | None = None,
         token_use: _TokenUse | None = None,
@@ -231,3 +233,48 @@ class Policy:
     def authenticate_token(self, token: object) -> _AnyClaims: ...
     @property
     def optional(self) -> bool: ...
+
+@final
+class AlbVerifier:
+    """Verifies ``x-amzn-oidc-data``, the user claims an Application Load Balancer signs."""
+
+    def __new__(
+        cls,
+        load_balancer_arns: Sequence[str],
+        *,
+        client_ids: Sequence[str] | None = None,
+        danger_accept_any_client_id: bool = False,
+        user_pool_id: str | None = None,
+        issuer: str | None = None,
+        danger_accept_any_issuer: bool = False,
+        region: str | None = None,
+        keys_uri: str | None = None,
+        allow_insecure_http: bool = False,
+        keys: dict[str, str] | None = None,
+        leeway_secs: int | None = None,
+    ) -> Self: ...
+    def verify(self, token: object) -> dict[str, Any]: ...
+
+@final
+class TestAlb:
+    """A local Application Load Balancer for tests: signs user claims, serves its keys."""
+
+    __test__: bool
+
+    def __new__(cls) -> Self: ...
+    @property
+    def arn(self) -> str: ...
+    @property
+    def issuer(self) -> str: ...
+    @property
+    def keys_uri(self) -> str: ...
+    def verifier(self, client_id: str) -> AlbVerifier: ...
+    def token(
+        self,
+        client_id: str,
+        *,
+        username: str | None = None,
+        email: str | None = None,
+        expired: bool = False,
+        claims: dict[str, Any] | None = None,
+    ) -> str: ...

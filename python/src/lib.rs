@@ -838,6 +838,177 @@ verifier_methods!(PyMultiPoolVerifier {
 
 });
 
+// ---- Application Load Balancers -------------------------------------------------------------
+
+/// Verifies `x-amzn-oidc-data`, the user claims an Application Load Balancer signs (ES256), from
+/// the load balancers it trusts by ARN (the crate's `alb::AlbVerifier`).
+#[pyclass(frozen, module = "cognito_verifier._native", name = "AlbVerifier")]
+struct PyAlbVerifier {
+    inner: cv::alb::AlbVerifier,
+}
+
+#[pymethods]
+impl PyAlbVerifier {
+    #[new]
+    #[pyo3(signature = (
+        load_balancer_arns, *, client_ids=None, danger_accept_any_client_id=false,
+        user_pool_id=None, issuer=None, danger_accept_any_issuer=false, region=None,
+        keys_uri=None, allow_insecure_http=false, keys=None, leeway_secs=None
+    ))]
+    #[expect(clippy::too_many_arguments, reason = "Python keyword arguments")]
+    fn new(
+        load_balancer_arns: &Bound<'_, PyAny>,
+        client_ids: Option<&Bound<'_, PyAny>>,
+        danger_accept_any_client_id: bool,
+        user_pool_id: Option<String>,
+        issuer: Option<String>,
+        danger_accept_any_issuer: bool,
+        region: Option<String>,
+        keys_uri: Option<String>,
+        allow_insecure_http: bool,
+        keys: Option<std::collections::HashMap<String, String>>,
+        leeway_secs: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        let arns = strings(Some(load_balancer_arns), "load_balancer_arns")?.unwrap_or_default();
+        let mut b = cv::alb::AlbVerifier::builder(arns);
+        if let Some(ids) = strings(client_ids, "client_ids")? {
+            b = b.client_ids(ids);
+        }
+        if danger_accept_any_client_id {
+            b = b.danger_accept_any_client_id();
+        }
+        if let Some(pool) = user_pool_id {
+            b = b.user_pool_id(pool);
+        }
+        if let Some(issuer) = issuer {
+            b = b.issuer(issuer);
+        }
+        if danger_accept_any_issuer {
+            b = b.danger_accept_any_issuer();
+        }
+        if let Some(region) = region {
+            b = b.region(region);
+        }
+        if let Some(uri) = keys_uri {
+            b = b.keys_uri(uri);
+        }
+        if allow_insecure_http {
+            b = b.allow_insecure_http();
+        }
+        for (kid, pem) in keys.unwrap_or_default() {
+            b = b.key(kid, pem);
+        }
+        if let Some(secs) = count(leeway_secs, "leeway_secs")? {
+            b = b.leeway(Duration::from_secs(secs));
+        }
+        Ok(Self {
+            inner: b.build().map_err(misconfigured)?,
+        })
+    }
+
+    /// Verifies the header's value; blocking, the GIL released. The claims, as a dict (the
+    /// verified `signer` and `client` of the header included).
+    fn verify(&self, py: Python<'_>, token: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        let token = token_text(token)?;
+        let verifier = self.inner.clone();
+        let result = py.detach(move || {
+            Ok::<_, PyErr>(match verifier.verify_sync(&token) {
+                Err(e) if e.is_key_unavailable() || e.kind() == ErrorKind::UnknownKid => {
+                    runtime()?.block_on(verifier.verify(&token))
+                }
+                other => other,
+            })
+        })?;
+        match result {
+            Ok(claims) => to_py(py, &cv::auth::Verified::Alb(claims).to_json()),
+            Err(e) => Err(refused(&e)),
+        }
+    }
+}
+
+/// A local Application Load Balancer for tests: it signs `x-amzn-oidc-data` values and serves
+/// their keys on 127.0.0.1 (the crate's `testkit::TestAlb`).
+#[pyclass(frozen, module = "cognito_verifier._native", name = "TestAlb")]
+struct PyTestAlb {
+    inner: cv::testkit::TestAlb,
+}
+
+#[pymethods]
+impl PyTestAlb {
+    /// Not a test class (for pytest).
+    #[allow(non_upper_case_globals, reason = "the name pytest reads")]
+    #[classattr]
+    const __test__: bool = false;
+
+    #[new]
+    fn new(py: Python<'_>) -> PyResult<Self> {
+        let started =
+            py.detach(|| Ok::<_, PyErr>(runtime()?.block_on(cv::testkit::TestAlb::start())))?;
+        let inner = started.map_err(|e| misconfigured(format!("cannot start a test ALB: {e}")))?;
+        Ok(Self { inner })
+    }
+
+    /// The ARN it signs as.
+    #[getter]
+    fn arn(&self) -> &str {
+        self.inner.arn()
+    }
+
+    /// The issuer in its tokens (the test pool's).
+    #[getter]
+    fn issuer(&self) -> &str {
+        self.inner.issuer()
+    }
+
+    /// Where its keys are served (`<keys_uri>/<kid>`, plain http on 127.0.0.1).
+    #[getter]
+    fn keys_uri(&self) -> String {
+        self.inner.keys_uri()
+    }
+
+    /// A verifier trusting it, for `client_id`.
+    fn verifier(&self, client_id: &str) -> PyResult<PyAlbVerifier> {
+        Ok(PyAlbVerifier {
+            inner: self
+                .inner
+                .verifier_builder(client_id)
+                .build()
+                .map_err(misconfigured)?,
+        })
+    }
+
+    /// A signed `x-amzn-oidc-data` value for `client_id`'s user.
+    #[pyo3(signature = (client_id, *, username=None, email=None, expired=false, claims=None))]
+    fn token(
+        &self,
+        client_id: &str,
+        username: Option<&str>,
+        email: Option<&str>,
+        expired: bool,
+        claims: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<String> {
+        let mut t = self.inner.token(client_id);
+        if let Some(username) = username {
+            t = t.username(username);
+        }
+        if let Some(email) = email {
+            t = t.email(email);
+        }
+        if expired {
+            t = t.expired();
+        }
+        if let Some(claims) = claims {
+            let Ok(Value::Object(map)) = serde_json::from_str::<Value>(&json_text(claims)?) else {
+                return Err(misconfigured("claims must be a dict"));
+            };
+            for (name, value) in map {
+                t = t.claim(&name, value);
+            }
+        }
+        Ok(t.sign())
+    }
+}
+
 // ---- Route policy ------------------------------------------------------------------------------
 
 /// A request's headers as the core reads them: names in lower case, values as bytes, every
@@ -957,11 +1128,13 @@ impl PyPolicy {
                 Inner::One(one) => cv::auth::Policy::new(one.clone()),
                 Inner::Many(many) => cv::auth::Policy::new(many.clone()),
             }
+        } else if let Ok(v) = verifier.cast::<PyAlbVerifier>() {
+            cv::auth::Policy::new(v.get().inner.clone())
         } else if let Ok(p) = verifier.cast::<Self>() {
             p.get().inner.clone()
         } else {
             return Err(misconfigured(
-                "verifier must be a CognitoVerifier, a MultiPoolVerifier or a Policy",
+                "verifier must be a CognitoVerifier, a MultiPoolVerifier, an AlbVerifier or a Policy",
             ));
         };
         if let Some(sources) = sources {
@@ -1323,6 +1496,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyRevocationList>()?;
     m.add_class::<PyPolicy>()?;
     m.add_class::<PyTestIssuer>()?;
+    m.add_class::<PyAlbVerifier>()?;
+    m.add_class::<PyTestAlb>()?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }
