@@ -411,20 +411,30 @@ mod tests {
     fn a_full_list_refuses_rather_than_dropping_a_live_entry() {
         let clock = ManualClock::starting_now();
         let revoked = list(3, &clock);
-        for id in ["a", "b", "c"] {
+        // The shards are chosen by a randomly seeded hash: pick three ids that all live outside
+        // the shard of "d", so that only the sweep of the other shards can make room for it.
+        let shard_of_d: *const _ = revoked.inner.shard("d");
+        let ids: Vec<String> = (0..)
+            .map(|n| format!("id{n}"))
+            .filter(|id| !std::ptr::eq(revoked.inner.shard(id), shard_of_d))
+            .take(3)
+            .collect();
+        for id in &ids {
             revoked.revoke(id).unwrap();
         }
         assert_eq!(
             revoked.revoke("d"),
             Err(RevocationError::Full { max_entries: 3 })
         );
-        assert!(["a", "b", "c"].iter().all(|id| revoked.is_revoked(id)));
+        assert!(ids.iter().all(|id| revoked.is_revoked(id)));
+        assert!(!revoked.is_revoked("d"));
         // A repeat of a live entry is not a new one.
-        revoked.revoke("a").unwrap();
+        revoked.revoke(&ids[0]).unwrap();
         // Once entries expire they make room, whichever shard they are in.
         clock.advance(Duration::from_secs(100));
         revoked.revoke("d").unwrap();
         assert_eq!(revoked.len(), 1);
+        assert!(revoked.is_revoked("d"));
         assert!(revoked.remove("d") && !revoked.remove("d"));
         assert!(revoked.is_empty());
     }
