@@ -11,6 +11,7 @@
 
 mod adversarial;
 mod alb;
+mod aws_lambda;
 mod axum;
 mod cache;
 mod cli;

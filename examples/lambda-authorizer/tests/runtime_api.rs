@@ -195,10 +195,13 @@ impl Function {
 }
 
 fn event(file: &str, token: &str) -> String {
-    let path = format!("{}/tests/events/{file}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/../../tests/fixtures/apigw/{file}",
+        env!("CARGO_MANIFEST_DIR")
+    );
     std::fs::read_to_string(path)
         .unwrap()
-        .replace("TOKEN", token)
+        .replace("@TOKEN@", token)
 }
 
 /// The issuer's key set in a file, as bundled with the function.
@@ -274,9 +277,10 @@ async fn rest_token_through_the_runtime_api() {
         response(&f.invoke("5", event("rest_token.json", &m2m)).await)["principalId"],
         "m2m-sub"
     );
-    // A bad event: an error for that invocation only.
+    // An event this authorizer is never sent (a misconfigured deployment): a fault for that
+    // invocation only, never a verdict on a token.
     match f.invoke("6", r#"{"type": 7}"#.to_owned()).await {
-        Posted::Error { .. } => {}
+        Posted::Error { error_type, .. } => assert_eq!(error_type, "BadEvent"),
         Posted::Response(v) => panic!("a bad event got a response: {v}"),
     }
     let again = f.invoke("7", event("rest_token.json", &token)).await;
@@ -306,7 +310,7 @@ async fn rest_token_through_the_runtime_api() {
         "{errors:?}"
     );
     assert!(
-        errors.iter().any(|l| l.contains("deserializ")),
+        errors.iter().any(|l| l.contains("BadEvent")),
         "the bad event is a fault: {log:?}"
     );
     assert!(
