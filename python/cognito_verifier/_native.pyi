@@ -11,6 +11,7 @@ __all__ = [
     "AlbVerifier",
     "CognitoVerifier",
     "IdClaims",
+    "LambdaAuthorizer",
     "MultiPoolVerifier",
     "Policy",
     "RevocationList",
@@ -278,3 +279,18 @@ class TestAlb:
         expired: bool = False,
         claims: dict[str, Any] | None = None,
     ) -> str: ...
+
+
+@final
+class LambdaAuthorizer:
+    """The crate's API Gateway authorizer (use ``cognito_verifier.aws_lambda.LambdaAuthorizer``)."""
+
+    @staticmethod
+    def from_env(environ: dict[str, str]) -> LambdaAuthorizer: ...
+    @property
+    def authorizer_type(self) -> str: ...
+    @property
+    def issuer(self) -> str: ...
+    def decide(
+        self, event: str, time_left_ms: int | None = None
+    ) -> tuple[str | None, str | None, str | None, str | None]: ...

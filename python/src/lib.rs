@@ -1283,6 +1283,95 @@ fn outcome_object(
     }
 }
 
+// ---- Lambda authorizer -----------------------------------------------------------------------
+
+/// An API Gateway Lambda authorizer: the crate's `aws_lambda::Authorizer`, configured by the
+/// environment variables of the Rust authorizer package, answering as it does.
+#[pyclass(frozen, module = "cognito_verifier._native", name = "LambdaAuthorizer")]
+struct PyLambdaAuthorizer {
+    inner: cv::aws_lambda::Authorizer,
+}
+
+/// What `LambdaAuthorizer.decide` hands back: the response as JSON text, or the invocation
+/// error's `errorType` and message; and the refusal's kind, if the request was refused.
+type PyDecision = (
+    Option<String>,
+    Option<&'static str>,
+    Option<String>,
+    Option<&'static str>,
+);
+
+#[pymethods]
+impl PyLambdaAuthorizer {
+    /// Reads the settings from `environ` (the variables of the Rust package: `USER_POOL_ID`,
+    /// `CLIENT_IDS`, `AUTHORIZER_TYPE`, ...) and makes the first key fetch (at most 2 s).
+    /// Raises `ConfigurationError` naming the variable.
+    #[staticmethod]
+    fn from_env(
+        py: Python<'_>,
+        environ: std::collections::HashMap<String, String>,
+    ) -> PyResult<Self> {
+        let built = py.detach(move || {
+            Ok::<_, PyErr>(
+                runtime()?.block_on(cv::aws_lambda::Authorizer::from_env_with(|name| {
+                    environ.get(name).cloned()
+                })),
+            )
+        })?;
+        Ok(Self {
+            inner: built.map_err(misconfigured)?,
+        })
+    }
+
+    /// `rest-token`, `rest-request`, `http-simple` or `http-iam`.
+    #[getter]
+    fn authorizer_type(&self) -> &'static str {
+        self.inner.kind().as_str()
+    }
+
+    /// The issuer (or comma-separated issuers) whose tokens are accepted.
+    #[getter]
+    fn issuer(&self) -> String {
+        self.inner.issuer().to_owned()
+    }
+
+    /// Answers one event (JSON text), within `time_left_ms` less 100 ms if given. Blocking,
+    /// the GIL released.
+    #[pyo3(signature = (event, time_left_ms=None))]
+    fn decide(
+        &self,
+        py: Python<'_>,
+        event: &str,
+        time_left_ms: Option<u64>,
+    ) -> PyResult<PyDecision> {
+        // Text that is not JSON is no event: the crate answers it as `BadEvent`.
+        let event: Value = serde_json::from_str(event).unwrap_or(Value::Null);
+        let authorizer = self.inner.clone();
+        let decision = py.detach(move || {
+            let time_left = time_left_ms.map(Duration::from_millis);
+            Ok::<_, PyErr>(runtime()?.block_on(authorizer.decide(&event, time_left)))
+        })?;
+        let refusal = decision.refusal();
+        Ok(match decision.into_outcome() {
+            Ok(response) => (Some(response.to_string()), None, None, refusal),
+            Err(error) => (
+                None,
+                Some(error.error_type()),
+                Some(error.to_string()),
+                refusal,
+            ),
+        })
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "LambdaAuthorizer(authorizer_type={:?}, issuer={:?})",
+            self.inner.kind().as_str(),
+            self.inner.issuer()
+        )
+    }
+}
+
 // ---- Revocation ------------------------------------------------------------------------------
 
 /// Revoked sessions (`origin_jti`) and tokens (`jti`), in memory, shared by every verifier
@@ -1498,6 +1587,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyTestIssuer>()?;
     m.add_class::<PyAlbVerifier>()?;
     m.add_class::<PyTestAlb>()?;
+    m.add_class::<PyLambdaAuthorizer>()?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

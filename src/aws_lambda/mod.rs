@@ -141,7 +141,8 @@ impl fmt::Display for AuthorizerError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Unauthorized => f.write_str("Unauthorized"),
-            Self::Unavailable(e) => write!(f, "signing keys unavailable: {e}"),
+            // The key errors say "signing keys unavailable" themselves.
+            Self::Unavailable(e) => write!(f, "{e}"),
             Self::DeadlineExceeded => f.write_str("no verdict before the invocation's deadline"),
             Self::BadEvent(why) => write!(f, "not an event of this authorizer type: {why}"),
         }
