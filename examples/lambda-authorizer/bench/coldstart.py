@@ -166,6 +166,8 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--fixture", required=True, type=Path)
     parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--jwks-file-only", action="append", default=[], metavar="NAME",
+                        help="measure NAME with JWKS_FILE only (it cannot fetch from loopback)")
     parser.add_argument("commands", nargs="+", metavar="NAME=COMMAND")
     args = parser.parse_args()
     if args.runs < 1:
@@ -194,12 +196,16 @@ def main():
         "CLIENT_IDS": fixture["client_id"],
         "TOKEN_USE": "access",
         "AUTHORIZER_TYPE": "rest-token",
+        # For a peer that needs the resource the token is bound to (Powertools).
+        "AUDIENCE": fixture.get("resource", ""),
     }
     cases = []
     for spec in args.commands:
         name, _, command = spec.partition("=")
         for keys, extra in (("JWKS_FILE", {"JWKS_FILE": jwks_file, "JWKS_FILE_MODE": "static"}),
                             ("JWKS_URI (loopback fetch)", {"JWKS_URI": jwks_uri})):
+            if name in args.jwks_file_only and keys != "JWKS_FILE":
+                continue
             cases.append((name, keys, shlex.split(command), {**base, **extra}))
 
     results = {(name, keys): [] for name, keys, _, _ in cases}

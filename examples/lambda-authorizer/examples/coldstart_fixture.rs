@@ -14,13 +14,21 @@ async fn main() {
     std::fs::create_dir_all(dir).unwrap();
     let issuer = TestIssuer::start().await.unwrap();
     let client = "orders-app";
-    let token = issuer.access_token(client).username("alice").sign();
+    // Bound to a resource server (`aud`), which Powertools' Cognito verifier requires; the
+    // others, configured without resources, check `client_id` as for any access token.
+    let resource = "https://orders.example.com";
+    let token = issuer
+        .access_token(client)
+        .username("alice")
+        .claim("aud", resource)
+        .sign();
     std::fs::write(dir.join("jwks.json"), issuer.jwks_json()).unwrap();
     std::fs::write(dir.join("token"), &token).unwrap();
     let fixture = serde_json::json!({
         "user_pool_id": issuer.pool_id().as_str(),
         "issuer": issuer.issuer(),
         "client_id": client,
+        "resource": resource,
     });
     std::fs::write(dir.join("fixture.json"), fixture.to_string()).unwrap();
 }
