@@ -30,7 +30,7 @@
 //!     .authorizer_type(AuthorizerType::HttpSimple)
 //!     .required_groups(&["admins"]);
 //! // In the handler: the response to return, or the invocation's error.
-//! let response = authorizer.authorize(&event).await?;
+//! let response = authorizer.authorize(&event, None).await?;
 //! # let _ = response; Ok(()) }
 //! ```
 
