@@ -593,7 +593,7 @@ async fn a_verdict_never_outlives_the_invocation() {
     let decision = a
         .decide(
             &event("rest_token.json", &token),
-            Some(std::time::Duration::from_millis(1000)),
+            Some(std::time::Duration::from_secs(1)),
         )
         .await;
     let took = started.elapsed();
