@@ -207,7 +207,10 @@ class LambdaAuthorizer:
             raise KeysUnavailable(message or error_type, refusal or "jwks_fetch", 503) from None
         if error_type == "DeadlineExceeded":
             raise DeadlineExceeded(message) from None
-        raise BadEvent(message) from None
+        if error_type == "BadEvent":
+            raise BadEvent(message) from None
+        # `Misconfigured` cannot come from `from_env`, which refuses such settings at init.
+        raise RuntimeError(f"{error_type}: {message}") from None
 
     def __repr__(self) -> str:
         return f"LambdaAuthorizer(authorizer_type={self.authorizer_type!r}, issuer={self.issuer!r})"

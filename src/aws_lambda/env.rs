@@ -98,8 +98,28 @@ struct Fetching {
     loopback: bool,
 }
 
-fn built<T, E: std::fmt::Display>(result: Result<T, E>) -> Result<T, EnvError> {
-    result.map_err(|e| EnvError::new(e.to_string()))
+/// A builder's refusal, named by the variable it came from: the builders name their own
+/// settings (`invalid JWKS URI ...`, `invalid setting resources`), not this module's variables.
+fn built<T>(result: Result<T, crate::BuildError>) -> Result<T, EnvError> {
+    use crate::BuildError::{DuplicateIssuer, InvalidSetting, InvalidUrl, InvalidUserPoolId};
+    result.map_err(|error| {
+        let variable = match &error {
+            InvalidUserPoolId(_) | DuplicateIssuer(_) => "USER_POOL_ID or USER_POOL_IDS",
+            InvalidUrl { what, .. } if what.starts_with("JWKS") => "JWKS_URI",
+            InvalidUrl { .. } => "ISSUER",
+            InvalidSetting { setting, .. } => match *setting {
+                "jwks" | "static_jwks" => "JWKS_FILE",
+                "resources" => "RESOURCES",
+                "required_groups" => "REQUIRED_GROUPS",
+                "required_scopes" => "REQUIRED_SCOPES",
+                "client_ids" => "CLIENT_IDS",
+                "audiences" => "AUDIENCES",
+                _ => return EnvError::new(error.to_string()),
+            },
+            _ => return EnvError::new(error.to_string()),
+        };
+        EnvError::new(format!("{variable}: {error}"))
+    })
 }
 
 impl Authorizer {
@@ -181,6 +201,8 @@ impl Authorizer {
         if let Some(header) = env.var("TOKEN_HEADER") {
             authorizer = authorizer.token_header(header.trim());
         }
+        // The lists were checked above; this keeps the guarantee whatever is added later.
+        built(authorizer.validate())?;
         Ok(authorizer)
     }
 }
@@ -276,14 +298,16 @@ async fn authorizer<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Autho
         .iter()
         .map(|pool| built(builder(pool).build()))
         .collect::<Result<Vec<_>, _>>()?;
+    // Routed before any fetch: a setting refused (two equal pools) costs no network.
     let all = verifiers.clone();
+    let multi = built(MultiPoolVerifier::new(verifiers))?;
     within_init_budget(async move {
         for verifier in all {
             let _ = verifier.hydrate().await;
         }
     })
     .await;
-    Ok(Authorizer::multi(built(MultiPoolVerifier::new(verifiers))?))
+    Ok(Authorizer::multi(multi))
 }
 
 /// `TOKEN_USE`, `CLIENT_IDS` (required) and `RESOURCES`, none of which a generic issuer
@@ -477,7 +501,21 @@ mod tests {
                 ],
                 "for Cognito pools",
             ),
-            (&[("USER_POOL_ID", "not-a-pool"), CLIENT], "pool"),
+            (
+                &[("USER_POOL_ID", "not-a-pool"), CLIENT],
+                "USER_POOL_ID or USER_POOL_IDS: invalid user pool id",
+            ),
+            (
+                &[
+                    ("USER_POOL_IDS", "eu-west-1_AbCdEf123,eu-west-1_AbCdEf123"),
+                    CLIENT,
+                ],
+                "USER_POOL_IDS: issuer",
+            ),
+            (
+                &[POOL, CLIENT, ("JWKS_URI", "http://example.com/jwks.json")],
+                "JWKS_URI: invalid JWKS URI",
+            ),
         ];
         for (vars, expected) in cases {
             let message = message(from(vars).await);

@@ -135,6 +135,10 @@ pub enum AuthorizerError {
     /// its `type` or `version` is another authorizer's): the deployment is misconfigured, which
     /// is a fault to alarm on, not a refused token. API Gateway answers 500.
     BadEvent(&'static str),
+    /// The authorizer is misconfigured (a required list given empty in code; see
+    /// [`Authorizer::validate`]): every request fails this way, a fault to alarm on, never a
+    /// 401 that would blame the token. API Gateway answers 500.
+    Misconfigured(crate::BuildError),
 }
 
 impl fmt::Display for AuthorizerError {
@@ -145,6 +149,7 @@ impl fmt::Display for AuthorizerError {
             Self::Unavailable(e) => write!(f, "{e}"),
             Self::DeadlineExceeded => f.write_str("no verdict before the invocation's deadline"),
             Self::BadEvent(why) => write!(f, "not an event of this authorizer type: {why}"),
+            Self::Misconfigured(e) => write!(f, "the authorizer is misconfigured: {e}"),
         }
     }
 }
@@ -153,6 +158,7 @@ impl std::error::Error for AuthorizerError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Self::Unavailable(e) => Some(e),
+            Self::Misconfigured(e) => Some(e),
             _ => None,
         }
     }
@@ -160,8 +166,8 @@ impl std::error::Error for AuthorizerError {
 
 impl AuthorizerError {
     /// The invocation error's stable `errorType`: `Unauthorized`, `KeysUnavailable`,
-    /// `DeadlineExceeded` or `BadEvent` (never a type name of the host language, which would
-    /// change with the code).
+    /// `DeadlineExceeded`, `BadEvent` or `Misconfigured` (never a type name of the host
+    /// language, which would change with the code).
     #[must_use]
     pub fn error_type(&self) -> &'static str {
         match self {
@@ -169,6 +175,7 @@ impl AuthorizerError {
             Self::Unavailable(_) => "KeysUnavailable",
             Self::DeadlineExceeded => "DeadlineExceeded",
             Self::BadEvent(_) => "BadEvent",
+            Self::Misconfigured(_) => "Misconfigured",
         }
     }
 }
@@ -324,6 +331,17 @@ impl Authorizer {
         self
     }
 
+    /// Whether every setting restricts what it names: a required list given empty
+    /// (`required_groups(&[])`) would lift the restriction, so such an authorizer fails every
+    /// invocation with [`AuthorizerError::Misconfigured`]; call this at init to fail there
+    /// instead. [`from_env`](Self::from_env) does.
+    ///
+    /// # Errors
+    /// The setting that was given an empty list.
+    pub fn validate(&self) -> Result<(), crate::BuildError> {
+        self.policy.validate()
+    }
+
     /// The configured [`AuthorizerType`].
     #[must_use]
     pub fn kind(&self) -> AuthorizerType {
@@ -475,6 +493,9 @@ impl Authorizer {
             Ok(_) => return Err(("claims_type", Err(AuthorizerError::Unauthorized))),
             Err(rejection) => {
                 let kind = rejection.kind();
+                if let Err(e) = self.policy.validate() {
+                    return Err((kind, Err(AuthorizerError::Misconfigured(e))));
+                }
                 return Err(match rejection.error() {
                     Some(e) if e.is_key_unavailable() => {
                         (kind, Err(AuthorizerError::Unavailable(e.clone())))

@@ -613,3 +613,36 @@ async fn a_verdict_never_outlives_the_invocation() {
     );
     hold.abort();
 }
+
+#[tokio::test]
+async fn an_empty_required_list_is_a_fault_never_a_verdict_on_the_token() {
+    let issuer = TestIssuer::start().await.unwrap();
+    let a = authorizer(&issuer).required_groups(&[]);
+    assert!(
+        a.validate()
+            .unwrap_err()
+            .to_string()
+            .contains("required_groups")
+    );
+    assert!(
+        authorizer(&issuer)
+            .required_groups(&["admins"])
+            .validate()
+            .is_ok()
+    );
+    let admin = issuer.access_token(CLIENT).groups(["admins"]).sign();
+    for kind in [AuthorizerType::RestToken, AuthorizerType::HttpSimple] {
+        let a = a.clone().authorizer_type(kind);
+        let e = match kind {
+            AuthorizerType::RestToken => event("rest_token.json", &admin),
+            _ => event("http_v2.json", &admin),
+        };
+        let error = a.decide(&e, None).await.into_outcome().unwrap_err();
+        assert!(
+            matches!(error, AuthorizerError::Misconfigured(_)),
+            "{kind}: {error:?}"
+        );
+        assert_eq!(error.error_type(), "Misconfigured");
+        assert!(error.to_string().contains("required_groups"), "{error}");
+    }
+}
