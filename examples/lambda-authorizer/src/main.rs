@@ -2,26 +2,10 @@
 //! reading of the variables, the events and the responses are `cognito_verifier::aws_lambda`'s,
 //! which the Python package's handler runs too.
 //!
-//! | variable | meaning | default |
-//! |---|---|---|
-//! | `USER_POOL_ID` | the pool, `<region>_<id>` | required (or `USER_POOL_IDS`) |
-//! | `USER_POOL_IDS` | several pools, comma-separated: tokens are routed by `iss` (keys fetched; `JWKS_FILE` and `JWKS_URI` are for one pool) | |
-//! | `ISSUER` | instead of a pool: a generic `OpenID Connect` issuer (`iss`), with `JWKS_URI` and `AUDIENCES` | |
-//! | `CLIENT_IDS` | accepted app client ids, comma-separated | required for pools |
-//! | `AUDIENCES` | with `ISSUER`: accepted `aud` values, comma-separated | required with `ISSUER` |
-//! | `TOKEN_USE` | `id`, `access` or `any` (pools only) | `access` |
-//! | `RESOURCES` | pools only: resource server identifiers, comma-separated; an access token must be bound to one (`aud`), else it is refused as `wrong_audience` | not required |
-//! | `AUTHORIZER_TYPE` | `rest-token`, `rest-request`, `http-simple` or `http-iam` | `rest-token` |
-//! | `TOKEN_HEADER` | header with the token (REQUEST and HTTP API) | `Authorization` |
-//! | `PRINCIPAL_CLAIM` | claim used as `principalId`; a token without it is allowed under its `sub` | `sub` |
-//! | `POLICY_SCOPE` | `api` (whole API and stage, cache-friendly) or `method` | `api` |
-//! | `REQUIRED_GROUPS`, `REQUIRED_SCOPES` | comma-separated, any-of; others get a Deny | none |
-//! | `JWKS_FILE` | a JWKS bundled with the function: no network on cold start | fetch it |
-//! | `JWKS_FILE_MODE` | required with `JWKS_FILE`: `static` (only these keys, never fetched: no egress ever) or `refresh` (these keys at once, then refreshed from the pool's endpoint) | |
-//! | `JWKS_URI` | where the key set is fetched (a mirror; plain `http` only on loopback) | the pool's; required with `ISSUER` |
-//! | `FETCH_TIMEOUT_MS` | one HTTP request for the JWKS (connect included) | `1000` |
-//! | `FETCH_DEADLINE_MS` | a whole key fetch, retries and waiting included | `1500` |
-//! | `AWS_LAMBDA_LOG_LEVEL`, `RUST_LOG` | log level (JSON lines on stdout) | `info` |
+//! The variables (`USER_POOL_ID`, `CLIENT_IDS`, `AUTHORIZER_TYPE`, ...) are read by
+//! `cognito_verifier::aws_lambda::Authorizer::from_env`, whose documentation has their table
+//! (as this package's README.md has); this binary adds `AWS_LAMBDA_LOG_LEVEL`, else `RUST_LOG`,
+//! for its log level (JSON lines on stdout, default `info`).
 //!
 //! The defaults fit Lambda's default 3 s timeout. Whatever they are, a verdict never outlives
 //! the invocation: past its deadline (less 100 ms to answer in) the invocation fails with
